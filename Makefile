@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-2.0
+# iommu-aux: the series in patches/, applied to the base named in BASE.
+#   make demo     the main job: boot the patched kernel under QEMU and report
+#   make test     build + boot the KUnit kernel, judge every suite and the log
+#   make check    checkpatch, W=1 + sparse, kernel-doc, every prefix builds
+#   make tree     build/linux: base + series as git commits, to work in
+#   make export   build/linux -> patches/ (then commit patches/ here)
+#   make deps     install what is missing, from Debian's packages
+
+SHELL := /bin/bash
+H := harness
+
+.PHONY: all deps tree export test check demo clean distclean help
+
+all: help
+
+help:
+	@sed -n '2,9s/^# \{0,1\}//p' Makefile
+
+deps:
+	@$(H)/deps.sh
+
+tree: deps
+	@$(H)/tree.sh
+
+export:
+	@$(H)/export.sh
+
+test: tree
+	@python3 $(H)/test.py
+
+check: tree
+	@$(H)/check.sh
+
+demo: tree
+	@python3 $(H)/demo.py
+
+# Keeps build/linux (it may hold unexported work); drops the build outputs.
+clean:
+	rm -rf build/kunit-arm64 build/check-arm64 build/demo build/logs
+	-git -C build/linux worktree remove --force ../check-src 2>/dev/null
+
+distclean:
+	rm -rf build

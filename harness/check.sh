@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: the static checks a reviewer runs before looking at a series.
+#  - checkpatch.pl --strict on every patch: no ERROR, no WARNING
+#  - every prefix of the series builds drivers/iommu/ for arm64 with W=1, and
+#    adds no warning the base does not have (each failure names the patch)
+#  - sparse (C=2) on drivers/iommu/ at the top of the series: nothing new
+#  - scripts/kernel-doc -none -Wall: nothing new on any file the series touches
+# Ends with "N passed, M failed".
+. "$(dirname "$0")/lib.sh"
+
+CONFIG_FRAGMENT=$TOP/harness/check/arm64.config
+LOGDIR=$BUILD/logs/check
+mkdir -p "$LOGDIR"
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); printf 'PASS  %s\n' "$*"; }
+fail() { failed=$((failed + 1)); printf 'FAIL  %s\n' "$*"; }
+
+[ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
+commits=$(git -C "$TREE" rev-list --reverse "$BASE_TAG..HEAD")
+[ -n "$commits" ] || die "$TREE has no commits on top of $BASE_TAG"
+
+subject() { git -C "$TREE" log -1 --format='%s' "$1"; }
+patchname() { # "0003 iommu: Add ..." for a commit of the series
+	printf '%04d %s' "$(git -C "$TREE" rev-list --count "$BASE_TAG..$1")" "$(subject "$1")"
+}
+
+# --- checkpatch, on the commits as they would be exported ---------------------
+for c in $commits; do
+	out=$(cd "$TREE" && git format-patch -1 --stdout "$c" |
+		./scripts/checkpatch.pl --strict --no-color --show-types - 2>&1) || true
+	sum=$(printf '%s\n' "$out" | grep -E '^total: ' | tail -1)
+	errs=$(printf '%s\n' "$sum" | sed -n 's/^total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p')
+	read -r e w k <<<"${errs:-1 0 0}"
+	if [ "$e" = 0 ] && [ "$w" = 0 ]; then
+		pass "checkpatch --strict: $(patchname "$c") ($k checks)"
+		[ "$k" = 0 ] || printf '%s\n' "$out" | grep -E '^CHECK:' | sed 's/^/        /'
+	else
+		fail "checkpatch --strict: $(patchname "$c"): $e errors, $w warnings"
+		printf '%s\n' "$out" | grep -E -A3 '^(ERROR|WARNING):' | sed 's/^/        /'
+	fi
+done
+
+# --- builds: base (baseline warnings), each patch, sparse at the top ----------
+if [ ! -d "$CHECK_SRC" ]; then
+	git -C "$TREE" worktree prune
+	git -C "$TREE" worktree add -q --detach "$CHECK_SRC" "$BASE_TAG"
+fi
+MAKE=(make -s -C "$CHECK_SRC" O="$CHECK_BUILD" ARCH=arm64 CROSS_COMPILE=$CROSS -j"$JOBS")
+
+configure() {
+	if [ ! -f "$CHECK_BUILD/defconfig.base" ]; then
+		mkdir -p "$CHECK_BUILD"
+		"${MAKE[@]}" defconfig >/dev/null
+		cp "$CHECK_BUILD/.config" "$CHECK_BUILD/defconfig.base"
+	fi
+	# Start from the same config at every commit, so an option a later
+	# patch adds is not dropped by an earlier commit's olddefconfig.
+	cat "$CHECK_BUILD/defconfig.base" "$CONFIG_FRAGMENT" >"$CHECK_BUILD/.config"
+	"${MAKE[@]}" olddefconfig >/dev/null
+}
+
+# Warnings without line numbers and build-dir prefixes, so the same warning in
+# the same file compares equal across commits.
+normalize() {
+	grep -E '(warning|error):' | sed -E "s#^$CHECK_SRC/##; s#^\.\./check-src/##; s#:[0-9]+:[0-9]+:#:#; s#:[0-9]+:#:#" | sort -u
+}
+
+build_at() { # commit, log, extra make args...
+	local c=$1 log=$2
+	shift 2
+	git -C "$CHECK_SRC" checkout -q --detach "$c"
+	configure
+	"${MAKE[@]}" W=1 "$@" drivers/iommu/ >"$log" 2>&1
+}
+
+base=$(git -C "$TREE" rev-parse "$BASE_TAG")
+baseline=$CHECK_BUILD/baseline.$base.$(sha256sum <"$CONFIG_FRAGMENT" | cut -c1-12)
+if [ ! -f "$baseline" ]; then
+	say "check: building the base once for its warnings (cold build)"
+	build_at "$base" "$LOGDIR/base.log" C=2 || { tail -30 "$LOGDIR/base.log"; die "the base does not build"; }
+	normalize <"$LOGDIR/base.log" >"$baseline"
+fi
+
+last=
+for c in $commits; do
+	last=$c
+	log=$LOGDIR/$(git -C "$TREE" rev-list --count "$BASE_TAG..$c").log
+	extra=()
+	[ "$c" = "$(git -C "$TREE" rev-parse HEAD)" ] && extra=(C=2)
+	if ! build_at "$c" "$log" "${extra[@]}"; then
+		fail "build drivers/iommu/ (W=1): $(patchname "$c")"
+		grep -E 'error' "$log" | head -10 | sed 's/^/        /'
+		continue
+	fi
+	new=$(normalize <"$log" | comm -13 "$baseline" -)
+	what="W=1"
+	[ ${#extra[@]} -gt 0 ] && what="W=1, sparse"
+	if [ -z "$new" ]; then
+		pass "build drivers/iommu/ ($what): $(patchname "$c")"
+	else
+		fail "build drivers/iommu/ ($what): $(patchname "$c"): new warnings"
+		printf '%s\n' "$new" | head -20 | sed 's/^/        /'
+	fi
+done
+# Leave the worktree at the top of the series.
+git -C "$CHECK_SRC" checkout -q --detach "$last"
+
+# --- kernel-doc on every C file and header the series touches -----------------
+kdoc() { "$TREE/scripts/kernel-doc" -none -Wall "$1" 2>&1 | sed -E 's#^[^ ]*:[0-9]+: ##; s#line [0-9]+#line N#' | sort -u; }
+for f in $(git -C "$TREE" diff --name-only --diff-filter=AM "$BASE_TAG" HEAD -- '*.c' '*.h'); do
+	now=$(kdoc "$TREE/$f")
+	before=
+	if git -C "$TREE" cat-file -e "$BASE_TAG:$f" 2>/dev/null; then
+		tmp=$(mktemp --suffix=."${f##*.}")
+		git -C "$TREE" show "$BASE_TAG:$f" >"$tmp"
+		before=$(kdoc "$tmp")
+		rm -f "$tmp"
+	fi
+	new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$now") | sed '/^$/d')
+	if [ -z "$new" ]; then
+		pass "kernel-doc -Wall: $f"
+	else
+		touched=$(git -C "$TREE" log --reverse --format=%h "$BASE_TAG..HEAD" -- "$f" |
+			while read -r h; do patchname "$h"; echo; done | paste -sd';')
+		fail "kernel-doc -Wall: $f (touched by: $touched)"
+		printf '%s\n' "$new" | head -20 | sed 's/^/        /'
+	fi
+done
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Installs, from Debian's packages, whatever the targets need and is missing.
+# Usage: harness/deps.sh [--check]   (--check only reports, installs nothing)
+. "$(dirname "$0")/lib.sh"
+
+# "probe package": probe is a command on PATH, or a path that must exist.
+NEEDS=(
+	"aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
+	"/usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross"
+	"qemu-system-aarch64 qemu-system-arm"
+	"sparse sparse"
+	"spatch coccinelle"
+	"flex flex"
+	"bison bison"
+	"bc bc"
+	"/usr/include/openssl/ssl.h libssl-dev"
+	"/usr/include/libelf.h libelf-dev"
+	"python3 python3"
+	"perl perl"
+	"git git"
+	"make make"
+	"gcc gcc"
+	"xz xz-utils"
+	"cpio cpio"
+	"rsync rsync"
+	"timeout coreutils"
+	"$BASE_TARBALL $BASE_PACKAGE"
+)
+
+have() {
+	case "$1" in
+	/*) [ -e "$1" ] ;;
+	*) command -v "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
+missing=()
+for n in "${NEEDS[@]}"; do
+	read -r probe pkg <<<"$n"
+	have "$probe" || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	check_base
+	exit 0
+fi
+
+if [ "${1:-}" = --check ] || [ "$(id -u)" != 0 ]; then
+	for p in "${missing[@]}"; do
+		printf 'missing: %s: install it with: apt-get install %s\n' "$p" "$p" >&2
+	done
+	exit 1
+fi
+
+say "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/iommu-aux-apt.XXXXXX)
+if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
+	apt-get update -q >>"$log" 2>&1 || true
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$log" 2>&1 ||
+		die "apt-get install ${missing[*]} failed; see $log"
+fi
+rm -f "$log"
+for n in "${NEEDS[@]}"; do
+	read -r probe pkg <<<"$n"
+	have "$probe" || die "missing: $pkg: still not there after apt-get install $pkg"
+done
+check_base

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make test: build the series' KUnit kernel for arm64 with kunit.py, boot it on
+QEMU virt with an SMMUv3 and the edu PCI device, and judge the run.
+
+The run fails on a failed, crashed or missing suite (harness/suites lists the
+suites that must run and their least number of cases), on a hang, and on any
+kernel splat in the log even when every test passed. The last line printed is
+"N passed, M failed" (", K skipped" when any were skipped).
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get('BUILD', os.path.join(TOP, 'build'))
+TREE = os.path.join(BUILD, 'linux')
+KUNIT_BUILD = os.path.join(BUILD, 'kunit-arm64')
+LOGS = os.path.join(BUILD, 'logs')
+QEMU_CONFIG = os.path.join(TOP, 'harness', 'kunit', 'qemu_virt_smmuv3.py')
+HARNESS_CONFIGS = [os.path.join(TOP, 'harness', 'kunit', 'debug.config')]
+SUITES = os.path.join(TOP, 'harness', 'suites')
+KUNIT_PY = os.path.join(TREE, 'tools', 'testing', 'kunit', 'kunit.py')
+
+# What a kernel prints when something went wrong, whether or not a test noticed.
+SPLATS = [
+	re.compile(r'\bBUG:'),
+	re.compile(r'\bWARNING:'),
+	re.compile(r'\bKASAN\b'),
+	re.compile(r'\bUBSAN\b'),
+	re.compile(r'possible .*locking'),
+	re.compile(r'inconsistent lock state'),
+	re.compile(r'\bOops\b'),
+	re.compile(r'Call trace:'),
+	re.compile(r'Kernel panic'),
+	re.compile(r'kmemleak: \d+ new suspected memory leaks'),
+]
+# The kernel got to the end: kunit_shutdown=reboot with QEMU's -no-reboot.
+FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down')
+
+
+def git(*args):
+	return subprocess.run(['git', '-C', TREE] + list(args), check=True,
+			      capture_output=True, text=True).stdout
+
+
+def series_kunitconfigs():
+	"""Every .kunitconfig the series adds or changes (paths in the tree)."""
+	names = git('diff', '--name-only', '--diff-filter=AM', 'base', 'HEAD').split()
+	return sorted(n for n in names if os.path.basename(n) == '.kunitconfig')
+
+
+def kunit_args(args):
+	out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
+	       '--build_dir=' + KUNIT_BUILD, '--qemu_config=' + QEMU_CONFIG]
+	for k in series_kunitconfigs():
+		out.append('--kunitconfig=' + k)
+	for k in HARNESS_CONFIGS:
+		out.append('--kunitconfig=' + k)
+	return out
+
+
+def run_logged(cmd, log, timeout=None):
+	"""Runs cmd in the tree with output to log; returns (rc, timed_out)."""
+	with open(log, 'w') as f:
+		try:
+			p = subprocess.run(cmd, cwd=TREE, stdout=f, stderr=subprocess.STDOUT,
+					   timeout=timeout)
+			return p.returncode, False
+		except subprocess.TimeoutExpired:
+			return -1, True
+
+
+def tail(path, n=40):
+	with open(path, errors='replace') as f:
+		return ''.join(f.readlines()[-n:])
+
+
+def build(args):
+	log = os.path.join(LOGS, 'build.log')
+	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % args.jobs] + kunit_args(args)
+	print('test: building the KUnit kernel (%s)' % ', '.join(
+		series_kunitconfigs() + [os.path.relpath(c, TOP) for c in HARNESS_CONFIGS]))
+	start = time.time()
+	rc, _ = run_logged(cmd, log)
+	if rc:
+		print(tail(log, 60))
+		print('test: kernel build failed; full log in %s' % log)
+		return False
+	print('test: built in %ds' % (time.time() - start))
+	return True
+
+
+def boot(args):
+	log = os.path.join(LOGS, 'test.log')
+	cmd = [sys.executable, KUNIT_PY, 'exec', '--raw_output=all',
+	       '--timeout=%d' % args.timeout] + kunit_args(args)
+	for a in args.kernel_args:
+		cmd.append('--kernel_args=' + a)
+	if args.filter:
+		cmd.append(args.filter)
+	print('test: booting QEMU virt + SMMUv3 + edu (timeout %ds)' % args.timeout)
+	start = time.time()
+	_, timed_out = run_logged(cmd, log, timeout=args.timeout + 60)
+	print('test: ran in %ds; console log in %s' % (time.time() - start, log))
+	return log, timed_out
+
+
+def parse(log):
+	"""kunit.py's own KTAP parser, on the console log."""
+	sys.path.insert(0, os.path.dirname(KUNIT_PY))
+	import kunit_parser  # pylint: disable=import-outside-toplevel
+	with open(log, errors='replace') as f:
+		lines = f.readlines()
+	with contextlib.redirect_stdout(io.StringIO()):
+		result = kunit_parser.parse_run_tests(lines)
+	return result, lines, kunit_parser.TestStatus
+
+
+def expected_suites():
+	want = {}
+	with open(SUITES) as f:
+		for line in f:
+			line = line.split('#', 1)[0].split()
+			if line:
+				want[line[0]] = int(line[1])
+	return want
+
+
+def judge(args, log, timed_out):
+	result, lines, status = parse(log)
+	passed = failed = skipped = 0
+	problems = []
+	seen = {}
+
+	print('\n%-34s %-8s %s' % ('suite', 'result', 'cases (pass/fail/skip)'))
+	for suite in result.subtests:
+		p = f = s = 0
+		for case in suite.subtests or [suite]:
+			if case.status == status.SUCCESS:
+				p += 1
+			elif case.status == status.SKIPPED:
+				s += 1
+			else:
+				f += 1
+				problems.append('%s.%s: %s' % (suite.name, case.name, case.status.name))
+		if suite.status not in (status.SUCCESS, status.SKIPPED) and f == 0:
+			f += 1
+			problems.append('%s: %s' % (suite.name, suite.status.name))
+		seen[suite.name] = p + f + s
+		verdict = 'PASS' if f == 0 else 'FAIL'
+		if f == 0 and p == 0:
+			verdict = 'SKIP'
+		print('%-34s %-8s %d/%d/%d' % (suite.name, verdict, p, f, s))
+		passed, failed, skipped = passed + p, failed + f, skipped + s
+
+	for name, least in expected_suites().items():
+		if name not in seen:
+			failed += 1
+			problems.append('%s: suite did not run' % name)
+			print('%-34s %-8s' % (name, 'MISSING'))
+		elif seen[name] < least:
+			failed += 1
+			problems.append('%s: %d cases ran, at least %d expected' % (name, seen[name], least))
+
+	finished = any(FINISHED.search(l) for l in lines)
+	if timed_out or not finished:
+		failed += 1
+		problems.append('kernel did not finish (hang or crash); log tail:\n' + tail(log))
+
+	splats = [l.rstrip() for l in lines if any(r.search(l) for r in SPLATS)]
+	if splats:
+		failed += 1
+		problems.append('kernel log has %d splat line(s), first ones:\n  %s' %
+				(len(splats), '\n  '.join(splats[:15])))
+	else:
+		passed += 1
+		print('%-34s %-8s %s' % ('kernel log', 'PASS', 'no splat'))
+
+	if problems:
+		print('\nproblems:')
+		for p in problems:
+			print('  ' + p)
+	line = '%d passed, %d failed' % (passed, failed)
+	if skipped:
+		line += ', %d skipped' % skipped
+	print(line)
+	return failed == 0
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+	ap.add_argument('--jobs', type=int, default=int(os.environ.get('JOBS', os.cpu_count())))
+	ap.add_argument('--timeout', type=int, default=int(os.environ.get('TEST_TIMEOUT', 900)))
+	ap.add_argument('--kernel-args', action='append', default=[])
+	ap.add_argument('--no-build', action='store_true', help='boot what was built last')
+	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')
+	ap.add_argument('filter', nargs='?', help='KUnit filter glob (suite.case)')
+	args = ap.parse_args()
+	os.makedirs(LOGS, exist_ok=True)
+
+	if args.parse:
+		return 0 if judge(args, args.parse, False) else 1
+	if not args.no_build and not build(args):
+		print('0 passed, 1 failed')
+		return 1
+	log, timed_out = boot(args)
+	return 0 if judge(args, log, timed_out) else 1
+
+
+if __name__ == '__main__':
+	sys.exit(main())
