@@ -10,8 +10,6 @@ kernel splat in the log even when every test passed. The last line printed is
 """
 
 import argparse
-import contextlib
-import io
 import os
 import re
 import subprocess
@@ -113,13 +111,12 @@ def boot(args):
 
 
 def parse(log):
-	"""kunit.py's own KTAP parser, on the console log."""
+	"""kunit.py's own KTAP parser, on the console log; it prints each case."""
 	sys.path.insert(0, os.path.dirname(KUNIT_PY))
 	import kunit_parser  # pylint: disable=import-outside-toplevel
 	with open(log, errors='replace') as f:
 		lines = f.readlines()
-	with contextlib.redirect_stdout(io.StringIO()):
-		result = kunit_parser.parse_run_tests(lines)
+	result = kunit_parser.parse_run_tests(lines)
 	return result, lines, kunit_parser.TestStatus
 
 
