@@ -49,9 +49,13 @@ def git(*args):
 
 
 def series_kunitconfigs():
-	"""Every .kunitconfig the series adds or changes (paths in the tree)."""
-	names = git('diff', '--name-only', '--diff-filter=AM', 'base', 'HEAD').split()
-	return sorted(n for n in names if os.path.basename(n) == '.kunitconfig')
+	"""Every .kunitconfig the series adds or changes (paths in the tree),
+	committed or not yet: make test tests the work tree as it is."""
+	names = git('diff', '--name-only', '--diff-filter=AM', 'base').split()
+	# New dotfiles are ignored by the kernel's .gitignore until git add -f.
+	names += git('ls-files', '--others', '--ignored', '--exclude-standard',
+		     '--', '*.kunitconfig').split()
+	return sorted(set(n for n in names if os.path.basename(n) == '.kunitconfig'))
 
 
 def kunit_args(args):
@@ -194,7 +198,7 @@ def judge(args, log, timed_out):
 def main():
 	ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 	ap.add_argument('--jobs', type=int, default=int(os.environ.get('JOBS', os.cpu_count())))
-	ap.add_argument('--timeout', type=int, default=int(os.environ.get('TEST_TIMEOUT', 900)))
+	ap.add_argument('--timeout', type=int, default=int(os.environ.get('TEST_TIMEOUT', 600)))
 	ap.add_argument('--kernel-args', action='append', default=[])
 	ap.add_argument('--no-build', action='store_true', help='boot what was built last')
 	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')

@@ -21,7 +21,8 @@ CONFIG_DEVTMPFS=y
 CONFIG_PRINTK_TIME=y''',
 			   qemu_arch='aarch64',
 			   kernel_path='arch/arm64/boot/Image.gz',
-			   kernel_command_line='console=ttyAMA0',
+			   # An oops ends the run at once instead of waiting out the timeout.
+			   kernel_command_line='console=ttyAMA0 oops=panic panic=-1',
 			   extra_qemu_params=['-machine', 'virt,iommu=smmuv3,gic-version=3',
 					      '-cpu', 'max,pauth-impdef=on',
 					      '-smp', '2',
