@@ -73,7 +73,8 @@ static void report_smmu(void)
 	while (dir && (d = readdir(dir))) {
 		if (d->d_name[0] == '.')
 			continue;
-		report("IOMMU instance  %s", d->d_name);
+		report("IOMMU instance  %s%s", d->d_name,
+		       strncmp(d->d_name, "smmu3.", 6) ? " (test-only mock)" : " (SMMUv3)");
 		found++;
 	}
 	if (dir)
