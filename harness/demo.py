@@ -42,10 +42,9 @@ def initramfs():
 
 
 def main():
-	args = type('Args', (), {'jobs': int(os.environ.get('JOBS', os.cpu_count())),
-				 'timeout': TIMEOUT, 'kernel_args': [], 'filter': None})
+	jobs = int(os.environ.get('JOBS', os.cpu_count()))
 	os.makedirs(test.LOGS, exist_ok=True)
-	if os.environ.get('NO_BUILD') != '1' and not test.build(args):
+	if os.environ.get('NO_BUILD') != '1' and not test.build(jobs):
 		return 1
 	ops = machine()
 	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', '1024', '-nographic',

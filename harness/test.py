@@ -58,7 +58,7 @@ def series_kunitconfigs():
 	return sorted(set(n for n in names if os.path.basename(n) == '.kunitconfig'))
 
 
-def kunit_args(args):
+def kunit_args():
 	out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
 	       '--build_dir=' + KUNIT_BUILD, '--qemu_config=' + QEMU_CONFIG]
 	for k in series_kunitconfigs():
@@ -84,9 +84,9 @@ def tail(path, n=40):
 		return ''.join(f.readlines()[-n:])
 
 
-def build(args):
+def build(jobs):
 	log = os.path.join(LOGS, 'build.log')
-	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % args.jobs] + kunit_args(args)
+	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + kunit_args()
 	print('test: building the KUnit kernel (%s)' % ', '.join(
 		series_kunitconfigs() + [os.path.relpath(c, TOP) for c in HARNESS_CONFIGS]))
 	start = time.time()
@@ -102,7 +102,7 @@ def build(args):
 def boot(args):
 	log = os.path.join(LOGS, 'test.log')
 	cmd = [sys.executable, KUNIT_PY, 'exec', '--raw_output=all',
-	       '--timeout=%d' % args.timeout] + kunit_args(args)
+	       '--timeout=%d' % args.timeout] + kunit_args()
 	for a in args.kernel_args:
 		cmd.append('--kernel_args=' + a)
 	if args.filter:
@@ -134,7 +134,7 @@ def expected_suites():
 	return want
 
 
-def judge(args, log, timed_out):
+def judge(log, timed_out):
 	result, lines, status = parse(log)
 	passed = failed = skipped = 0
 	problems = []
@@ -207,12 +207,12 @@ def main():
 	os.makedirs(LOGS, exist_ok=True)
 
 	if args.parse:
-		return 0 if judge(args, args.parse, False) else 1
-	if not args.no_build and not build(args):
+		return 0 if judge(args.parse, False) else 1
+	if not args.no_build and not build(args.jobs):
 		print('0 passed, 1 failed')
 		return 1
 	log, timed_out = boot(args)
-	return 0 if judge(args, log, timed_out) else 1
+	return 0 if judge(log, timed_out) else 1
 
 
 if __name__ == '__main__':
