@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # make check: the static checks a reviewer runs before looking at a series.
 #  - checkpatch.pl --strict on every patch: no ERROR, no WARNING
-#  - every prefix of the series builds drivers/iommu/ for arm64 with W=1, and
+#  - every prefix of the series builds drivers/iommu/ and samples/ for arm64
+#    with W=1, and
 #    adds no warning the base does not have (each failure names the patch)
-#  - sparse (C=2) on drivers/iommu/ at the top of the series: nothing new
+#  - sparse (C=2) on the same at the top of the series: nothing new
 #  - scripts/kernel-doc -none -Wall: nothing new on any file the series touches
 # Ends with "N passed, M failed".
 . "$(dirname "$0")/lib.sh"
@@ -85,12 +86,15 @@ normalize() {
 	{ grep -E '(warning|error):' || true; } | sed -E "s#^$CHECK_SRC/##; s#^\.\./check-src/##; s#:[0-9]+:[0-9]+:#:#; s#:[0-9]+:#:#" | sort -u
 }
 
+# What the series touches: the iommu drivers and its samples.
+TARGETS="drivers/iommu/ samples/"
+
 build_at() { # commit, log, extra make args...
 	local c=$1 log=$2
 	shift 2
 	git -C "$CHECK_SRC" checkout -q --detach "$c"
 	configure
-	"${MAKE[@]}" W=1 "$@" drivers/iommu/ >"$log" 2>&1
+	"${MAKE[@]}" W=1 "$@" $TARGETS >"$log" 2>&1
 }
 
 base=$(git -C "$TREE" rev-parse "$BASE_TAG")
@@ -108,7 +112,7 @@ for c in $commits; do
 	extra=()
 	[ "$c" = "$(git -C "$TREE" rev-parse HEAD)" ] && extra=(C=2)
 	if ! build_at "$c" "$log" "${extra[@]}"; then
-		fail "build drivers/iommu/ (W=1): $(patchname "$c")"
+		fail "build $TARGETS(W=1): $(patchname "$c")"
 		grep -E 'error' "$log" | head -10 | sed 's/^/        /'
 		continue
 	fi
@@ -116,9 +120,9 @@ for c in $commits; do
 	what="W=1"
 	[ ${#extra[@]} -gt 0 ] && what="W=1, sparse"
 	if [ -z "$new" ]; then
-		pass "build drivers/iommu/ ($what): $(patchname "$c")"
+		pass "build $TARGETS($what): $(patchname "$c")"
 	else
-		fail "build drivers/iommu/ ($what): $(patchname "$c"): new warnings"
+		fail "build $TARGETS($what): $(patchname "$c"): new warnings"
 		printf '%s\n' "$new" | head -20 | sed 's/^/        /'
 	fi
 done

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """make demo: boot the patched kernel on the test machine (QEMU virt, GICv3 ITS,
-SMMUv3, edu PCI device) with a small /init, and print its report.
+SMMUv3, edu PCI device) and print what happens to the edu device's MSIs, DMA
+and SMMU faults: the problem (a plain paging domain attached after the MSI
+was set up loses it) and the fix (an aux domain, in every order).
 
-The kernel is the make test kernel with KUnit switched off at boot
-(kunit.enable=0); the machine comes from the same kunit.py QEMU config.
+The kernel is the make test kernel. At boot it runs only the iommu_aux_e2e
+KUnit suite, which drives the edu sample driver and reports each scenario;
+then a small /init prints the device's IOMMU state and powers off. The machine
+comes from the same kunit.py QEMU config.
 """
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -52,10 +57,7 @@ def main():
 	       '-kernel', os.path.join(test.KUNIT_BUILD, ops._kernel_path),
 	       '-initrd', initramfs(),
 	       '-append', ops._kernel_command_line.replace('kunit_shutdown=reboot', '') +
-	       ' kunit.enable=0 rdinit=/init'
-	       # A PCI device joins its IOMMU group when a driver binds
-	       # (of_dma_configure): let pci-stub claim the edu device.
-	       ' pci-stub.ids=1234:11e8'] + ops._extra_qemu_params
+	       ' kunit.filter_glob=iommu_aux_e2e rdinit=/init'] + ops._extra_qemu_params
 	log = os.path.join(test.LOGS, 'demo.log')
 	print('demo: booting %s' % ' '.join(cmd[:1] + ops._extra_qemu_params))
 	with open(log, 'w') as f:
@@ -67,10 +69,40 @@ def main():
 			print(test.tail(log))
 			return 1
 	with open(log, errors='replace') as f:
-		lines = [l.split('DEMO: ', 1)[1].rstrip() for l in f if 'DEMO: ' in l]
+		text = f.readlines()
+	print(report(text))
+	lines = [l.split('DEMO: ', 1)[1].rstrip() for l in text if 'DEMO: ' in l]
 	print('\n'.join(lines))
 	print('demo: full console log in %s' % os.path.relpath(log, test.TOP))
-	return 0 if lines and lines[-1] == 'done' else 1
+	verdicts = [l for l in text if RESULT.search(l)]
+	ok = verdicts and all(RESULT.search(l).group(2) == 'ok' for l in verdicts)
+	return 0 if ok and lines and lines[-1] == 'done' else 1
+
+
+# "    # case: report: what: n/m MSIs, ..." from iommu_aux_e2e, and its verdicts.
+REPORT = re.compile(r'# (\w+): report: (.*)$')
+RESULT = re.compile(r'^\[[ 0-9.]+\](\s+)(ok|not ok) \d+ (.+)$')
+CONTROL = 'plain_paging_domain_attach_loses_msi'
+
+
+def report(text):
+	"""The e2e suite's report lines: the problem first, then the fix."""
+	rows = [REPORT.search(l).groups() for l in text if REPORT.search(l)]
+	if not rows:
+		return 'demo: the iommu_aux_e2e suite printed no report'
+	out = ['', 'The problem: a paging domain attached over the default domain, the way',
+	       'drivers took a device over before aux domains, after the MSI was set up:']
+	out += ['  ' + what for case, what in rows if case == CONTROL]
+	out += ['', 'The fix: an aux domain keeps the RID, and the MSI doorbell, on the default',
+		'domain, whatever the order of MSI setup and attach:']
+	out += ['  ' + what for case, what in rows if case != CONTROL]
+	out += ['', 'iommu_aux_e2e verdicts:']
+	for l in text:
+		m = RESULT.search(l)
+		if m:
+			out.append('  %s%-6s %s' % (m.group(1)[1:], m.group(2), m.group(3).strip()))
+	return '\n'.join(out) + '\n'
+
 
 
 if __name__ == '__main__':
