@@ -112,7 +112,7 @@ for c in $commits; do
 	extra=()
 	[ "$c" = "$(git -C "$TREE" rev-parse HEAD)" ] && extra=(C=2)
 	if ! build_at "$c" "$log" "${extra[@]}"; then
-		fail "build $TARGETS(W=1): $(patchname "$c")"
+		fail "build $TARGETS (W=1): $(patchname "$c")"
 		grep -E 'error' "$log" | head -10 | sed 's/^/        /'
 		continue
 	fi
@@ -120,9 +120,9 @@ for c in $commits; do
 	what="W=1"
 	[ ${#extra[@]} -gt 0 ] && what="W=1, sparse"
 	if [ -z "$new" ]; then
-		pass "build $TARGETS($what): $(patchname "$c")"
+		pass "build $TARGETS ($what): $(patchname "$c")"
 	else
-		fail "build $TARGETS($what): $(patchname "$c"): new warnings"
+		fail "build $TARGETS ($what): $(patchname "$c"): new warnings"
 		printf '%s\n' "$new" | head -20 | sed 's/^/        /'
 	fi
 done
