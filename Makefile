@@ -3,6 +3,7 @@
 #   make demo     the main job: boot the patched kernel under QEMU and report
 #   make test     build + boot the KUnit kernel, judge every suite and the log
 #   make check    checkpatch, W=1 + sparse, kernel-doc, every prefix builds
+#   make bench    build + boot the benchmark kernel, print its table of ratios
 #   make tree     build/linux: base + series as git commits, to work in
 #   make export   build/linux -> patches/ (then commit patches/ here)
 #   make deps     install what is missing, from Debian's packages
@@ -10,12 +11,12 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps tree export test check demo clean distclean help
+.PHONY: all deps tree export test check demo bench clean distclean help
 
 all: help
 
 help:
-	@sed -n '2,9s/^# \{0,1\}//p' Makefile
+	@sed -n '2,10s/^# \{0,1\}//p' Makefile
 
 deps:
 	@$(H)/deps.sh
@@ -35,9 +36,12 @@ check: tree
 demo: tree
 	@python3 $(H)/demo.py
 
+bench: tree
+	@python3 $(H)/bench.py
+
 # Keeps build/linux (it may hold unexported work); drops the build outputs.
 clean:
-	rm -rf build/kunit-arm64 build/check-arm64 build/demo build/logs
+	rm -rf build/kunit-arm64 build/bench-arm64 build/check-arm64 build/demo build/logs
 	-git -C build/linux worktree remove --force ../check-src 2>/dev/null
 
 distclean:

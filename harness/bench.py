@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""make bench: build a kernel without debugging options holding the
+iommu_aux_bench KUnit suite, boot it on the test machine (QEMU virt, SMMUv3,
+edu bound to pci-stub) and print one table of ratios, each measured in the
+same run with its two sides alternating. Not part of make test: under
+emulation absolute times mean little, and the claims are the ratios.
+
+The table also goes to build/logs/bench.md. The run fails if a bench case
+fails or is skipped (an operation failed, or the machine lacks the edu
+device), not when a ratio misses its target: that is reported.
+"""
+
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test  # pylint: disable=wrong-import-position
+
+BENCH_BUILD = os.path.join(test.BUILD, 'bench-arm64')
+BENCH_CONFIG = os.path.join(test.TOP, 'harness', 'kunit', 'bench.config')
+OUT = os.path.join(test.LOGS, 'bench.md')
+BENCH = re.compile(r'BENCH\|(.*)$')
+SCALE = re.compile(r'BENCHSCALE\|(\d+)\|(\d+)\|(\d+)\|(\d+)')
+MEM = re.compile(r'BENCHMEM\|(-?\d+)')
+
+
+def kunit(cmd, extra):
+	return [sys.executable, test.KUNIT_PY, cmd, '--arch=arm64',
+		'--cross_compile=aarch64-linux-gnu-', '--build_dir=' + BENCH_BUILD,
+		'--qemu_config=' + test.QEMU_CONFIG, '--kunitconfig=' + BENCH_CONFIG] + extra
+
+
+def table(lines):
+	rows = [BENCH.search(l).group(1).split('|') for l in lines if BENCH.search(l)]
+	scale = [SCALE.search(l).groups() for l in lines if SCALE.search(l)]
+	mem = [int(MEM.search(l).group(1)) for l in lines if MEM.search(l)]
+	out = ['| row | what | A | A ns | B | B ns | B/A median | min | max | target | |',
+	       '|---|---|---|---:|---|---:|---:|---:|---:|---:|---|']
+	for r in rows:
+		out.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | <= %s | %s |' % tuple(r))
+	if scale:
+		out.append('')
+		out.append('Row 4, per operation (alloc + map 4 KiB + free) against live sub-domains:')
+		out.append('')
+		out.append('| live sub-domains | median ns | min | max |')
+		out.append('|---:|---:|---:|---:|')
+		for s in scale:
+			out.append('| %s | %s | %s | %s |' % s)
+	if mem:
+		out.append('')
+		out.append('Memory per live sub-domain with 4 KiB mapped: %s bytes '
+			   '(free memory before and after 4095 more).' % mem[0])
+	return rows, '\n'.join(out)
+
+
+def main():
+	jobs = int(os.environ.get('JOBS', os.cpu_count()))
+	os.makedirs(test.LOGS, exist_ok=True)
+	build_log = os.path.join(test.LOGS, 'bench-build.log')
+	if os.environ.get('NO_BUILD') != '1':
+		print('bench: building the benchmark kernel (%s)' % os.path.relpath(BENCH_CONFIG, test.TOP))
+		start = time.time()
+		rc, _ = test.run_logged(kunit('build', ['--jobs=%d' % jobs]), build_log)
+		if rc:
+			print(test.tail(build_log, 60))
+			print('bench: kernel build failed; full log in %s' % build_log)
+			return 1
+		print('bench: built in %ds' % (time.time() - start))
+	log = os.path.join(test.LOGS, 'bench.log')
+	print('bench: booting QEMU virt + SMMUv3 + edu')
+	start = time.time()
+	_, timed_out = test.run_logged(kunit('exec', ['--raw_output=all', '--timeout=900',
+						      '--kernel_args=pci-stub.ids=1234:11e8',
+						      'iommu_aux_bench']), log, timeout=960)
+	print('bench: ran in %ds; console log in %s' % (time.time() - start, os.path.relpath(log, test.TOP)))
+
+	result, lines, status = test.parse(log)
+	bad = []
+	for suite in result.subtests:
+		for case in suite.subtests or [suite]:
+			for sub in case.subtests or [case]:
+				if sub.status != status.SUCCESS:
+					bad.append('%s.%s: %s' % (suite.name, sub.name, sub.status.name))
+	rows, text = table(lines)
+	print()
+	print(text)
+	with open(OUT, 'w') as f:
+		f.write(text + '\n')
+	print('\nbench: table in %s' % os.path.relpath(OUT, test.TOP))
+	if timed_out or not rows or bad:
+		print('bench: failed: %s' % ('; '.join(bad) or 'the suite did not finish'))
+		return 1
+	missed = [r[0] + ' ' + r[1] for r in rows if r[-1] != 'ok']
+	if missed:
+		print('bench: %d row(s) missed their target (see README): %s' % (len(missed), '; '.join(missed)))
+	return 0
+
+
+if __name__ == '__main__':
+	sys.exit(main())
