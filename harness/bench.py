@@ -25,6 +25,7 @@ OUT = os.path.join(test.LOGS, 'bench.md')
 BENCH = re.compile(r'BENCH\|(.*)$')
 SCALE = re.compile(r'BENCHSCALE\|(\d+)\|(\d+)\|(\d+)\|(\d+)')
 MEM = re.compile(r'BENCHMEM\|(-?\d+)')
+REF = re.compile(r'BENCHREF\|([^|]+)\|(\d+)')
 
 
 def kunit(cmd, extra):
@@ -49,6 +50,11 @@ def table(lines):
 		out.append('|---:|---:|---:|---:|')
 		for s in scale:
 			out.append('| %s | %s | %s | %s |' % s)
+	ref = [REF.search(l).groups() for l in lines if REF.search(l)]
+	if ref:
+		out.append('')
+		out.append('For reference, in the same run: ' +
+			   '; '.join('%s %s ns' % r for r in ref) + '.')
 	if mem:
 		out.append('')
 		out.append('Memory per live sub-domain with 4 KiB mapped: %s bytes '
