@@ -28,12 +28,6 @@ MEM = re.compile(r'BENCHMEM\|(-?\d+)')
 REF = re.compile(r'BENCHREF\|([^|]+)\|(\d+)')
 
 
-def kunit(cmd, extra):
-	return [sys.executable, test.KUNIT_PY, cmd, '--arch=arm64',
-		'--cross_compile=aarch64-linux-gnu-', '--build_dir=' + BENCH_BUILD,
-		'--qemu_config=' + test.QEMU_CONFIG, '--kunitconfig=' + BENCH_CONFIG] + extra
-
-
 def table(lines):
 	rows = [BENCH.search(l).group(1).split('|') for l in lines if BENCH.search(l)]
 	scale = [SCALE.search(l).groups() for l in lines if SCALE.search(l)]
@@ -65,22 +59,16 @@ def table(lines):
 def main():
 	jobs = int(os.environ.get('JOBS', os.cpu_count()))
 	os.makedirs(test.LOGS, exist_ok=True)
-	build_log = os.path.join(test.LOGS, 'bench-build.log')
-	if os.environ.get('NO_BUILD') != '1':
-		print('bench: building the benchmark kernel (%s)' % os.path.relpath(BENCH_CONFIG, test.TOP))
-		start = time.time()
-		rc, _ = test.run_logged(kunit('build', ['--jobs=%d' % jobs]), build_log)
-		if rc:
-			print(test.tail(build_log, 60))
-			print('bench: kernel build failed; full log in %s' % build_log)
-			return 1
-		print('bench: built in %ds' % (time.time() - start))
+	if os.environ.get('NO_BUILD') != '1' and not test.build(jobs, BENCH_BUILD, [BENCH_CONFIG],
+								   'bench', 'bench-build.log'):
+		return 1
 	log = os.path.join(test.LOGS, 'bench.log')
 	print('bench: booting QEMU virt + SMMUv3 + edu')
 	start = time.time()
-	_, timed_out = test.run_logged(kunit('exec', ['--raw_output=all', '--timeout=900',
-						      '--kernel_args=pci-stub.ids=1234:11e8',
-						      'iommu_aux_bench']), log, timeout=960)
+	cmd = [sys.executable, test.KUNIT_PY, 'exec', '--raw_output=all', '--timeout=900',
+	       '--kernel_args=pci-stub.ids=1234:11e8'] + \
+		test.kunit_args(BENCH_BUILD, [BENCH_CONFIG]) + ['iommu_aux_bench']
+	_, timed_out = test.run_logged(cmd, log, timeout=960)
 	print('bench: ran in %ds; console log in %s' % (time.time() - start, os.path.relpath(log, test.TOP)))
 
 	result, lines, status = test.parse(log)

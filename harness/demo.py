@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test  # pylint: disable=wrong-import-position
@@ -102,7 +101,6 @@ def report(text):
 		if m:
 			out.append('  %s%-6s %s' % (m.group(1)[1:], m.group(2), m.group(3).strip()))
 	return '\n'.join(out) + '\n'
-
 
 
 if __name__ == '__main__':

@@ -58,14 +58,14 @@ def series_kunitconfigs():
 	return sorted(set(n for n in names if os.path.basename(n) == '.kunitconfig'))
 
 
-def kunit_args():
+def kunit_args(build_dir=KUNIT_BUILD, configs=None):
+	"""kunit.py's arguments for the test machine; by default the make test
+	kernel (every series .kunitconfig plus the sanitizer lane)."""
+	if configs is None:
+		configs = series_kunitconfigs() + HARNESS_CONFIGS
 	out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
-	       '--build_dir=' + KUNIT_BUILD, '--qemu_config=' + QEMU_CONFIG]
-	for k in series_kunitconfigs():
-		out.append('--kunitconfig=' + k)
-	for k in HARNESS_CONFIGS:
-		out.append('--kunitconfig=' + k)
-	return out
+	       '--build_dir=' + build_dir, '--qemu_config=' + QEMU_CONFIG]
+	return out + ['--kunitconfig=' + k for k in configs]
 
 
 def run_logged(cmd, log, timeout=None):
@@ -84,18 +84,22 @@ def tail(path, n=40):
 		return ''.join(f.readlines()[-n:])
 
 
-def build(jobs):
-	log = os.path.join(LOGS, 'build.log')
-	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + kunit_args()
-	print('test: building the KUnit kernel (%s)' % ', '.join(
-		series_kunitconfigs() + [os.path.relpath(c, TOP) for c in HARNESS_CONFIGS]))
+def build(jobs, build_dir=KUNIT_BUILD, configs=None, who='test', log='build.log'):
+	"""Builds a kernel with kunit.py; by default the make test kernel."""
+	if configs is None:
+		configs = series_kunitconfigs() + HARNESS_CONFIGS
+	log = os.path.join(LOGS, log)
+	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + kunit_args(build_dir, configs)
+	# Series configs are paths in the tree, harness ones absolute.
+	shown = [os.path.relpath(c, TOP) if os.path.isabs(c) else c for c in configs]
+	print('%s: building the kernel (%s)' % (who, ', '.join(shown)))
 	start = time.time()
 	rc, _ = run_logged(cmd, log)
 	if rc:
 		print(tail(log, 60))
-		print('test: kernel build failed; full log in %s' % log)
+		print('%s: kernel build failed; full log in %s' % (who, log))
 		return False
-	print('test: built in %ds' % (time.time() - start))
+	print('%s: built in %ds' % (who, time.time() - start))
 	return True
 
 
