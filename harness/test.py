@@ -5,7 +5,9 @@ QEMU virt with an SMMUv3 and the edu PCI device, and judge the run.
 
 The run fails on a failed, crashed or missing suite (harness/suites lists the
 suites that must run and their least number of cases), on a hang, and on any
-kernel splat in the log even when every test passed. The last line printed is
+kernel splat in the log even when every test passed. Then, unless a filter is
+given, it boots the same kernel again to run upstream's iommufd selftests
+(harness/selftests.py) and adds their counts. The last line printed is
 "N passed, M failed"; a skipped case counts as failed.
 """
 
@@ -139,6 +141,7 @@ def expected_suites():
 
 
 def judge(log, timed_out):
+	"""Prints the table and the problems; returns (passed, failed, skipped)."""
 	result, lines, status = parse(log)
 	passed = failed = skipped = 0
 	problems = []
@@ -193,7 +196,11 @@ def judge(log, timed_out):
 		print('\nproblems:')
 		for p in problems:
 			print('  ' + p)
-	# Skipped cases are counted as failed: see above.
+	return passed, failed, skipped
+
+
+def summary(passed, failed, skipped):
+	"""The last line; skipped cases are counted as failed: see judge()."""
 	line = '%d passed, %d failed' % (passed, failed + skipped)
 	if skipped:
 		line += ' (%d of them skipped)' % skipped
@@ -208,17 +215,29 @@ def main():
 	ap.add_argument('--kernel-args', action='append', default=[])
 	ap.add_argument('--no-build', action='store_true', help='boot what was built last')
 	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')
+	ap.add_argument('--no-selftests', action='store_true',
+			help='skip the iommufd selftests in the guest (implied by a filter)')
 	ap.add_argument('filter', nargs='?', help='KUnit filter glob (suite.case)')
 	args = ap.parse_args()
 	os.makedirs(LOGS, exist_ok=True)
 
 	if args.parse:
-		return 0 if judge(args.parse, False) else 1
+		return 0 if summary(*judge(args.parse, False)) else 1
 	if not args.no_build and not build(args.jobs):
 		print('0 passed, 1 failed')
 		return 1
 	log, timed_out = boot(args)
-	return 0 if judge(log, timed_out) else 1
+	passed, failed, skipped = judge(log, timed_out)
+	if not (args.filter or args.no_selftests):
+		# The peer suites: upstream's iommufd selftests, on the same kernel.
+		import selftests  # pylint: disable=import-outside-toplevel
+		print('\ntest: the iommufd selftests in the guest')
+		p, f, problems = selftests.run()
+		if problems:
+			print('\nproblems:')
+			print('\n'.join('  ' + x for x in problems))
+		passed, failed = passed + p, failed + f
+	return 0 if summary(passed, failed, skipped) else 1
 
 
 if __name__ == '__main__':

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /init of the selftests guest: run each kselftest binary listed in /selftests
+ * (one "name timeout-in-seconds" a line; the binaries sit next to init) with
+ * its output on the console, bracketed by lines the host parses:
+ *
+ *   SELFTEST: begin NAME timeout=T
+ *   SELFTEST: end NAME rc=N time=S        (exit status N)
+ *   SELFTEST: end NAME signal=N time=S    (killed by signal N: a crash)
+ *   SELFTEST: end NAME timeout time=S     (killed after T seconds)
+ *
+ * then ask kmemleak for a last scan, and power off.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LIST		"/selftests"
+#define DEBUGFS		"/sys/kernel/debug"
+#define KMEMLEAK	DEBUGFS "/kmemleak"
+#define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
+/* 2 MB pages: the largest hugetlb buffer of iommufd.c is 128 MB (dirty128M_huge). */
+#define HUGEPAGES	"128"
+
+static volatile sig_atomic_t timed_out;
+
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	printf("SELFTEST: ");
+	vprintf(fmt, ap);
+	printf("\n");
+	va_end(ap);
+	fflush(stdout);
+}
+
+static int write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* Copies a debugfs report to the console; returns how many lines start with start. */
+static int copy_to_console(const char *path, const char *start)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		fputs(line, stdout);
+		n += !strncmp(line, start, strlen(start));
+	}
+	fclose(f);
+	fflush(stdout);
+	return n;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void mount_fs(const char *src, const char *dir, const char *type)
+{
+	mkdir(dir, 0755);
+	if (mount(src, dir, type, 0, NULL))
+		say("mount %s on %s: %s", type, dir, strerror(errno));
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	timed_out = 1;
+}
+
+/* Reaps whatever a killed test left behind: init inherits the orphans. */
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static void run_one(const char *name, unsigned int timeout)
+{
+	char path[256];
+	int status = 0, killed = 0;
+	double start;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "/%s", name);
+	say("begin %s timeout=%u", name, timeout);
+	start = now();
+	pid = fork();
+	if (pid < 0) {
+		say("end %s fork-failed time=0.0", name);
+		return;
+	}
+	if (!pid) {
+		/* Its own process group, so a timeout kills the harness's children too. */
+		setpgid(0, 0);
+		execl(path, path, (char *)NULL);
+		printf("exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	timed_out = 0;
+	alarm(timeout);
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			break;
+		if (timed_out && !killed) {
+			kill(-pid, SIGKILL);
+			killed = 1;
+		}
+	}
+	alarm(0);
+	/* Whatever the test's own children left running goes with it. */
+	kill(-pid, SIGKILL);
+	reap_orphans();
+	if (killed)
+		say("end %s timeout time=%.1f", name, now() - start);
+	else if (WIFSIGNALED(status))
+		say("end %s signal=%d time=%.1f", name, WTERMSIG(status), now() - start);
+	else
+		say("end %s rc=%d time=%.1f", name, WEXITSTATUS(status), now() - start);
+}
+
+/*
+ * Reserves hugetlb pages for the MAP_HUGETLB cases of iommufd.c where the
+ * kernel has hugetlbfs; says so where it has not, since those cases fail then.
+ */
+static void reserve_hugepages(void)
+{
+	char got[32] = "?";
+	FILE *f;
+
+	if (access(NR_HUGEPAGES, F_OK)) {
+		say("no %s: kernel without CONFIG_HUGETLBFS, MAP_HUGETLB fails", NR_HUGEPAGES);
+		return;
+	}
+	write_file(NR_HUGEPAGES, HUGEPAGES);
+	f = fopen(NR_HUGEPAGES, "r");
+	if (f && fgets(got, sizeof(got), f))
+		got[strcspn(got, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	say("hugepages reserved %s of %s", got, HUGEPAGES);
+}
+
+/*
+ * A last kmemleak scan, so that a leak in an error path swept by
+ * iommufd_fail_nth shows up as "kmemleak: N new suspected memory leaks"
+ * even when the run ends before the periodic scan; the report follows.
+ */
+static void scan_kmemleak(void)
+{
+	if (access(KMEMLEAK, F_OK))
+		return;
+	say("kmemleak scan");
+	/* Objects younger than 5 s are never reported: let the last ones age. */
+	sleep(6);
+	if (write_file(KMEMLEAK, "scan"))
+		say("kmemleak scan: %s", strerror(errno));
+	say("kmemleak: %d unreferenced object(s) reported",
+	    copy_to_console(KMEMLEAK, "unreferenced object"));
+}
+
+static void run_all(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+	unsigned int timeout;
+	char name[128];
+	FILE *list;
+
+	sigaction(SIGALRM, &sa, NULL);
+	list = fopen(LIST, "r");
+	if (!list) {
+		say("no %s: %s", LIST, strerror(errno));
+		return;
+	}
+	while (fscanf(list, "%127s %u", name, &timeout) == 2)
+		run_one(name, timeout);
+	fclose(list);
+}
+
+int main(void)
+{
+	double start = now();
+
+	mount_fs("proc", "/proc", "proc");
+	mount_fs("sysfs", "/sys", "sysfs");
+	mount_fs("devtmpfs", "/dev", "devtmpfs");
+	/*
+	 * iommufd_fail_nth drives fault injection through debugfs; it sets
+	 * failslab and fail_page_alloc to inject into any allocation and
+	 * writes 0 to every fail* verbose knob itself, so the injected
+	 * failures print no "FAULT_INJECTION: forcing a failure" stack dumps.
+	 * No test here needs /tmp.
+	 */
+	mount_fs("debugfs", DEBUGFS, "debugfs");
+	say("/dev/iommu %s", access("/dev/iommu", F_OK) ? "missing" : "present");
+	reserve_hugepages();
+	run_all();
+	scan_kmemleak();
+	say("done time=%.1f", now() - start);
+	sync();
+	reboot(RB_POWER_OFF);
+	return 0;
+}

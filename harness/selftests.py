@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Run upstream's iommufd selftests (tools/testing/selftests/iommu) in the
+make test guest: build iommufd and iommufd_fail_nth static for arm64 against
+the tree's exported UAPI headers, put them in an initramfs next to a small
+/init, boot the make test kernel (CONFIG_IOMMUFD_TEST, fault injection,
+KASAN, lockdep, kmemleak) on the test machine with KUnit off, and judge the
+kselftest output and the console log.
+
+A case that fails or is skipped counts as failed, as in test.py; so does a
+binary that did not finish (timeout, crash, no Totals line), a guest that
+did not power off, and a kernel splat. The kernel is never built here: it
+is the one test.py built last. The last line printed is "N passed, M failed".
+"""
+
+import argparse
+import fnmatch
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import demo  # pylint: disable=wrong-import-position
+import test  # pylint: disable=wrong-import-position
+
+GUEST = os.path.join(test.TOP, 'harness', 'guest')
+COMPAT = os.path.join(GUEST, 'iommufd-selftest-compat.h')
+ALARM_WRAP = os.path.join(GUEST, 'kselftest-timeout.c')
+SRC = os.path.join(test.TREE, 'tools', 'testing', 'selftests', 'iommu')
+OUT = os.path.join(test.BUILD, 'selftests')
+HDR_OBJ = os.path.join(OUT, 'obj')
+HDR = os.path.join(OUT, 'usr')
+ROOT = os.path.join(OUT, 'initramfs')
+LOG = os.path.join(test.LOGS, 'selftests.log')
+CROSS = demo.CROSS
+# tools/testing/selftests/iommu/Makefile and lib.mk, plus -static.
+CFLAGS = ['-Wall', '-O2', '-Wno-unused-function', '-D_GNU_SOURCE=', '-static']
+MEMORY = os.environ.get('SELFTEST_MEMORY', '2048')
+# The kselftest harness's 30 s per case, times this (kselftest-timeout.c).
+CASE_TIMEOUT_SCALE = int(os.environ.get('SELFTEST_CASE_TIMEOUT_SCALE', 10))
+BOOT_SLACK = 300
+# Each binary, with the seconds the guest gives it before killing it: about
+# four times what it took on a 2-core host (170-270 s and 65-105 s).
+BINARIES = [
+	('iommufd', int(os.environ.get('SELFTEST_TIMEOUT', 1200))),
+	('iommufd_fail_nth', int(os.environ.get('SELFTEST_TIMEOUT', 600))),
+]
+
+# Names a newer selftest uses -> the compat part that supplies them when the
+# tree's header lacks them (see iommufd-selftest-compat.h).
+COMPAT_PARTS = [
+	(os.path.join(HDR, 'include', 'linux', 'iommufd.h'),
+	 'IOMMU_HW_INFO_FLAG_INPUT_TYPE', 'COMPAT_HW_INFO_INPUT_TYPE'),
+	(os.path.join(test.TREE, 'drivers', 'iommu', 'iommufd', 'iommufd_test.h'),
+	 'MOCK_FLAGS_DEVICE_PASID', 'COMPAT_MOCK_PASID'),
+]
+
+KNOWN = os.path.join(test.TOP, 'harness', 'selftests-known')
+
+MARK = re.compile(r'SELFTEST: (begin|end) (\S+)(?: (.*))?$')
+CASE = re.compile(r'^(not ok|ok) \d+ (\S+)(?: # (SKIP|XFAIL|XPASS)\b ?(.*))?$')
+TOTALS = re.compile(r'# Totals: pass:(\d+) fail:(\d+) xfail:(\d+) xpass:(\d+) '
+		    r'skip:(\d+) error:(\d+)')
+CASE_RUN = re.compile(r'^#\s+RUN\s+(\S+) \.\.\.')
+CASE_TIMEOUT = re.compile(r'^# \S+: Test terminated by timeout')
+# The first failed check of a case: "# /path/iommufd.c:975:case:Expected ...".
+CASE_CHECK = re.compile(r'(?:^|\s)\S*/([\w.]+\.[ch]:\d+):(?:\w+:)? ?(.*)$')
+
+
+def headers():
+	"""The tree's UAPI headers, exported under OUT: an O= build writes
+	nothing into the tree, and make refuses it if the tree is not clean."""
+	log = os.path.join(test.LOGS, 'selftests-headers.log')
+	cmd = ['make', '-C', test.TREE, 'ARCH=arm64', 'O=' + HDR_OBJ,
+	       'INSTALL_HDR_PATH=' + HDR, 'headers_install']
+	rc, _ = test.run_logged(cmd, log)
+	if rc:
+		print(test.tail(log))
+		print('selftests: headers_install failed; full log in %s' % log)
+	return rc == 0
+
+
+def compat_flags():
+	"""-include the compat header for what the tree's headers lack."""
+	defines = []
+	for path, name, define in COMPAT_PARTS:
+		with open(path) as f:
+			if name not in f.read():
+				defines.append('-D' + define)
+	if not defines:
+		return []
+	print('selftests: the tree\'s selftests are newer than its headers; using %s (%s)'
+	      % (os.path.relpath(COMPAT, test.TOP), ' '.join(d[2:] for d in defines)))
+	return defines + ['-include', COMPAT]
+
+
+def compile_tests():
+	extra = compat_flags()
+	for name, _ in BINARIES:
+		cmd = [CROSS + 'gcc'] + CFLAGS + extra + ['-isystem', os.path.join(HDR, 'include'),
+			'-DKSFT_TIMEOUT_SCALE=%d' % CASE_TIMEOUT_SCALE, '-Wl,--wrap=alarm',
+			'-o', os.path.join(ROOT, name), os.path.join(SRC, name + '.c'), ALARM_WRAP]
+		p = subprocess.run(cmd, capture_output=True, text=True)
+		if p.returncode:
+			print(p.stderr[-6000:])
+			print('selftests: %s does not build' % name)
+			return False
+	return True
+
+
+def initramfs():
+	"""init, the binaries and the list init runs, as a newc cpio."""
+	subprocess.run([CROSS + 'gcc', '-static', '-O2', '-Wall', '-Werror', '-o',
+			os.path.join(ROOT, 'init'), os.path.join(GUEST, 'selftest-init.c')],
+		       check=True)
+	with open(os.path.join(ROOT, 'selftests'), 'w') as f:
+		f.writelines('%s %d\n' % b for b in BINARIES)
+	names = ['init', 'selftests'] + [name for name, _ in BINARIES]
+	cpio = os.path.join(OUT, 'selftests.cpio')
+	with open(cpio, 'wb') as out:
+		subprocess.run(['cpio', '-o', '-H', 'newc', '--quiet'],
+			       input=''.join(n + '\n' for n in names).encode(),
+			       cwd=ROOT, stdout=out, check=True)
+	return cpio
+
+
+def build():
+	"""Everything the guest runs; False if something does not build."""
+	os.makedirs(ROOT, exist_ok=True)
+	print('selftests: building %s for arm64 (case timeout 30 s x %d)' %
+	      (', '.join(n for n, _ in BINARIES), CASE_TIMEOUT_SCALE))
+	return headers() and compile_tests() and bool(initramfs())
+
+
+def boot(cpio):
+	"""Boots the make test kernel with KUnit off; returns (timed_out, seconds)."""
+	ops = demo.machine()
+	kernel = os.path.join(test.KUNIT_BUILD, ops._kernel_path)  # pylint: disable=protected-access
+	args = ops._kernel_command_line.replace('kunit_shutdown=reboot', '')  # pylint: disable=protected-access
+	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', MEMORY,  # pylint: disable=protected-access
+	       '-nographic', '-no-reboot', '-serial', 'stdio', '-kernel', kernel,
+	       '-initrd', cpio, '-append', args.strip() + ' kunit.enable=0 rdinit=/init']
+	cmd += ops._extra_qemu_params  # pylint: disable=protected-access
+	timeout = sum(t for _, t in BINARIES) + BOOT_SLACK
+	print('selftests: booting %s (timeout %ds)' % (os.path.relpath(kernel, test.TOP), timeout))
+	start = time.time()
+	with open(LOG, 'w') as f:
+		try:
+			subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+				       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
+			timed_out = False
+		except subprocess.TimeoutExpired:
+			timed_out = True
+	took = time.time() - start
+	print('selftests: ran in %ds; console log in %s' % (took, os.path.relpath(LOG, test.TOP)))
+	return timed_out, took
+
+
+class Binary:
+	"""What one selftest binary printed between its begin and end marks."""
+
+	def __init__(self, name):
+		self.name = name
+		self.end = None		# "rc=0 time=12.3", "timeout time=...", ...
+		self.totals = None
+		self.cases = []		# (result, name, reason): 'pass', 'fail', 'skip'
+		self.why = {}		# case -> its first failed check, or the timeout
+		self.running = None
+
+	def add(self, line):
+		m = CASE.match(line)
+		if m:
+			verdict, name, directive, reason = m.groups()
+			if directive == 'SKIP':
+				result = 'skip'
+			elif directive == 'XFAIL' or (verdict == 'ok' and not directive):
+				result = 'pass'
+			else:
+				result = 'fail'
+			self.cases.append((result, name, reason or self.why.get(name, '')))
+		m = TOTALS.search(line)
+		if m:
+			self.totals = [int(n) for n in m.groups()]
+		m = CASE_RUN.match(line)
+		if m:
+			self.running = m.group(1)
+		if self.running and self.running not in self.why:
+			check = CASE_CHECK.search(line)
+			if CASE_TIMEOUT.match(line):
+				self.why[self.running] = 'the kselftest harness\'s per-case timeout'
+			elif check:
+				self.why[self.running] = ': '.join(check.groups())[:160]
+
+	def count(self, result):
+		return sum(1 for c in self.cases if c[0] == result)
+
+	def time(self):
+		m = re.search(r'time=([\d.]+)', self.end or '')
+		return float(m.group(1)) if m else None
+
+
+def parse(lines):
+	"""The binaries in the order they ran, from the console log."""
+	binaries, current = [], None
+	for line in lines:
+		line = line.rstrip('\r\n')
+		m = MARK.search(line)
+		if m and m.group(1) == 'begin':
+			current = Binary(m.group(2))
+			binaries.append(current)
+		elif m and current and m.group(2) == current.name:
+			current.end = m.group(3) or ''
+			current = None
+		elif current:
+			current.add(line.strip())
+	return binaries
+
+
+def known_failures():
+	"""[(binary, case pattern, reason)] from harness/selftests-known."""
+	known = []
+	with open(KNOWN) as f:
+		for line in f:
+			line = line.split('#', 1)[0].strip()
+			if line:
+				binary, pattern, reason = line.split(None, 2)
+				known.append((binary, pattern, reason))
+	return known
+
+
+def known_reason(binary, case):
+	for b, pattern, reason in known_failures():
+		if b == binary and fnmatch.fnmatchcase(case, pattern):
+			return reason
+	return None
+
+
+def judge_binary(b, problems, known):
+	"""(passed, failed, skipped) for one binary; its problems go to problems,
+	its failures listed in harness/selftests-known to known."""
+	p, f, s = b.count('pass'), b.count('fail'), b.count('skip')
+	for result, name, reason in b.cases:
+		if result == 'fail' and known_reason(b.name, name):
+			f -= 1
+			known.append('%s: %s: %s' % (b.name, name, known_reason(b.name, name)))
+		elif result == 'fail':
+			problems.append('%s: %s failed: %s' % (b.name, name, reason or '?'))
+		elif result == 'skip':
+			problems.append('%s: %s skipped: %s' % (b.name, name, reason))
+	finished = b.end is not None and b.end.startswith('rc=') and b.totals is not None
+	if not finished:
+		f += 1
+		problems.append('%s: did not finish (%s)' % (b.name, b.end or 'no end mark'))
+	elif (b.totals[0] + b.totals[2], b.totals[1] + b.totals[3] + b.totals[5],
+	      b.totals[4]) != (p, b.count('fail'), s):
+		f += 1
+		problems.append('%s: Totals %s do not match the %d case lines' %
+				(b.name, b.totals, len(b.cases)))
+	return p, f, s
+
+
+def judge(lines, timed_out):
+	"""Prints the table and the known failures; returns (passed, failed,
+	skipped, problems)."""
+	problems, known = [], []
+	passed = failed = skipped = 0
+	ran = {b.name: b for b in parse(lines)}
+
+	print('\n%-20s %-8s %-28s %s' % ('binary', 'result', 'cases (pass/fail/skip/known)',
+					 'guest time'))
+	for name, _ in BINARIES:
+		b = ran.get(name)
+		if not b:
+			failed += 1
+			problems.append('%s: did not run' % name)
+			print('%-20s %-8s' % (name, 'MISSING'))
+			continue
+		k = len(known)
+		p, f, s = judge_binary(b, problems, known)
+		t = b.time()
+		print('%-20s %-8s %-28s %s' % (name, 'PASS' if f == s == 0 else 'FAIL',
+					       '%d/%d/%d/%d' % (p, f, s, len(known) - k),
+					       '%.0fs' % t if t is not None else '?'))
+		passed, failed, skipped = passed + p, failed + f, skipped + s
+
+	if timed_out or not any(test.FINISHED.search(l) for l in lines):
+		failed += 1
+		problems.append('guest did not power off (hang or crash); log tail:\n' +
+				''.join(lines[-40:]))
+
+	splats = [l.rstrip() for l in lines if any(r.search(l) for r in test.SPLATS)]
+	if splats:
+		failed += 1
+		problems.append('kernel log has %d splat line(s), first ones:\n  %s' %
+				(len(splats), '\n  '.join(splats[:15])))
+	else:
+		passed += 1
+		print('%-20s %-8s %s' % ('kernel log', 'PASS', 'no splat'))
+	if known:
+		print('\nknown failures, not counted (harness/selftests-known):')
+		print('\n'.join('  ' + k for k in known))
+	return passed, failed, skipped, problems
+
+
+def run(no_build=False):
+	"""Builds (unless no_build and built before), boots and judges; returns
+	(passed, failed, problems) with skipped cases counted as failed."""
+	os.makedirs(test.LOGS, exist_ok=True)
+	cpio = os.path.join(OUT, 'selftests.cpio')
+	if not os.path.exists(os.path.join(test.KUNIT_BUILD, 'arch', 'arm64', 'boot', 'Image.gz')):
+		return 0, 1, ['no make test kernel in %s: run make test first' % test.KUNIT_BUILD]
+	if not (no_build and os.path.exists(cpio)) and not build():
+		return 0, 1, ['the selftests do not build']
+	timed_out, _ = boot(cpio)
+	with open(LOG, errors='replace') as f:
+		lines = f.readlines()
+	passed, failed, skipped, problems = judge(lines, timed_out)
+	return passed, failed + skipped, problems
+
+
+def main():
+	ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+	ap.add_argument('--no-build', action='store_true',
+			help='reuse the selftests built last (the kernel is never built here)')
+	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')
+	args = ap.parse_args()
+	if args.parse:
+		with open(args.parse, errors='replace') as f:
+			passed, failed, skipped, problems = judge(f.readlines(), False)
+		failed += skipped
+	else:
+		passed, failed, problems = run(args.no_build)
+	if problems:
+		print('\nproblems:')
+		for p in problems:
+			print('  ' + p)
+	# Skipped cases are counted as failed, as in test.py.
+	skipped = sum(1 for p in problems if ' skipped: ' in p)
+	line = '%d passed, %d failed' % (passed, failed)
+	if skipped:
+		line += ' (%d of them skipped)' % skipped
+	print(line)
+	return 0 if failed == 0 else 1
+
+
+if __name__ == '__main__':
+	sys.exit(main())
