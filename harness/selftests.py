@@ -290,14 +290,12 @@ def judge(lines, timed_out):
 		problems.append('guest did not power off (hang or crash); log tail:\n' +
 				''.join(lines[-40:]))
 
-	splats = [l.rstrip() for l in lines if any(r.search(l) for r in test.SPLATS)]
-	if splats:
+	problem = test.splat_check(lines, 20)
+	if problem:
 		failed += 1
-		problems.append('kernel log has %d splat line(s), first ones:\n  %s' %
-				(len(splats), '\n  '.join(splats[:15])))
+		problems.append(problem)
 	else:
 		passed += 1
-		print('%-20s %-8s %s' % ('kernel log', 'PASS', 'no splat'))
 	if known:
 		print('\nknown failures, not counted (harness/selftests-known):')
 		print('\n'.join('  ' + k for k in known))
@@ -338,11 +336,7 @@ def main():
 			print('  ' + p)
 	# Skipped cases are counted as failed, as in test.py.
 	skipped = sum(1 for p in problems if ' skipped: ' in p)
-	line = '%d passed, %d failed' % (passed, failed)
-	if skipped:
-		line += ' (%d of them skipped)' % skipped
-	print(line)
-	return 0 if failed == 0 else 1
+	return 0 if test.summary(passed, failed - skipped, skipped) else 1
 
 
 if __name__ == '__main__':

@@ -140,6 +140,17 @@ def expected_suites():
 	return want
 
 
+def splat_check(lines, width):
+	"""The kernel log's verdict: None, after printing its PASS line in a
+	column @width wide, or the problem to report."""
+	splats = [l.rstrip() for l in lines if any(r.search(l) for r in SPLATS)]
+	if splats:
+		return 'kernel log has %d splat line(s), first ones:\n  %s' % (
+			len(splats), '\n  '.join(splats[:15]))
+	print('%-*s %-8s %s' % (width, 'kernel log', 'PASS', 'no splat'))
+	return None
+
+
 def judge(log, timed_out):
 	"""Prints the table and the problems; returns (passed, failed, skipped)."""
 	result, lines, status = parse(log)
@@ -183,14 +194,12 @@ def judge(log, timed_out):
 		failed += 1
 		problems.append('kernel did not finish (hang or crash); log tail:\n' + tail(log))
 
-	splats = [l.rstrip() for l in lines if any(r.search(l) for r in SPLATS)]
-	if splats:
+	problem = splat_check(lines, 34)
+	if problem:
 		failed += 1
-		problems.append('kernel log has %d splat line(s), first ones:\n  %s' %
-				(len(splats), '\n  '.join(splats[:15])))
+		problems.append(problem)
 	else:
 		passed += 1
-		print('%-34s %-8s %s' % ('kernel log', 'PASS', 'no splat'))
 
 	if problems:
 		print('\nproblems:')
