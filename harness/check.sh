@@ -6,7 +6,13 @@
 #    with W=1, and
 #    adds no warning the base does not have (each failure names the patch)
 #  - sparse (C=2) on the same at the top of the series: nothing new
+#  - the build matrix at the top of the series (harness/check/matrix/): arm64
+#    with the series' options =y, =m and =n, arm64 without SMMUv3, x86_64
+#    with the core on: each builds, gets the options it asks for, and has no
+#    W=1 warning in a file the series touches
 #  - scripts/kernel-doc -none -Wall: nothing new on any file the series touches
+#  - every .rst page the series adds builds with Sphinx and the kernel's
+#    conf.py (its kernel-doc directives included) without a warning
 # Ends with "N passed, M failed".
 . "$(dirname "$0")/lib.sh"
 
@@ -129,6 +135,51 @@ done
 # Leave the worktree at the top of the series.
 git -C "$CHECK_SRC" checkout -q --detach "$last"
 
+# --- build matrix, at the top of the series ------------------------------------
+# One build directory per arch, so the arm64 variants rebuild only what their
+# options change. A variant passes if olddefconfig kept every option its
+# fragment sets (else it would test something else), the build succeeds, and
+# no W=1 warning names a file the series adds or changes.
+touched=$(git -C "$TREE" diff --name-only "$BASE_TAG" HEAD)
+cross_for() { [ "$1" = arm64 ] && echo "$CROSS"; }
+for frag in "$TOP"/harness/check/matrix/*.config; do
+	name=$(basename "$frag" .config)
+	arch=${name%%-*}
+	out=$BUILD/check-matrix-$arch
+	log=$LOGDIR/matrix-$name.log
+	mk=(make -s -C "$CHECK_SRC" O="$out" ARCH="$arch" CROSS_COMPILE="$(cross_for "$arch")" -j"$JOBS")
+	mkdir -p "$out"
+	if [ ! -f "$out/defconfig.base" ]; then
+		"${mk[@]}" defconfig >"$log" 2>&1 || { fail "matrix $name: make defconfig"; continue; }
+		cp "$out/.config" "$out/defconfig.base"
+	fi
+	cat "$out/defconfig.base" "$frag" >"$out/.config"
+	"${mk[@]}" olddefconfig >"$log" 2>&1 || { fail "matrix $name: make olddefconfig"; continue; }
+	lost=$(grep -E '^(CONFIG_[A-Z0-9_]+=.*|# CONFIG_[A-Z0-9_]+ is not set)$' "$frag" |
+		while read -r want; do
+			opt=$(sed -E 's/^# (CONFIG_[A-Z0-9_]+) is not set$/\1/; s/=.*//' <<<"$want")
+			got=$(grep -E "^($opt=|# $opt is not set)" "$out/.config" || echo "# $opt is not set")
+			[ "$got" = "$want" ] || echo "$want (got: $got)"
+		done)
+	if [ -n "$lost" ]; then
+		fail "matrix $name: olddefconfig changed what it asks for"
+		printf '%s\n' "$lost" | sed 's/^/        /'
+		continue
+	fi
+	if ! "${mk[@]}" W=1 $TARGETS >"$log" 2>&1; then
+		fail "matrix $name: build $TARGETS (W=1) fails"
+		grep -E 'error' "$log" | head -10 | sed 's/^/        /'
+		continue
+	fi
+	ours=$(normalize <"$log" | grep -F -f <(printf '%s:\n' $touched) || true)
+	if [ -z "$ours" ]; then
+		pass "matrix $name: build $TARGETS (W=1), no warning in the series' files"
+	else
+		fail "matrix $name: W=1 warnings in the series' files"
+		printf '%s\n' "$ours" | head -20 | sed 's/^/        /'
+	fi
+done
+
 # --- kernel-doc on every C file and header the series touches -----------------
 kdoc() { "$TREE/scripts/kernel-doc" -none -Wall "$1" 2>&1 | sed -E 's#^[^ ]*:[0-9]+: ##; s#line [0-9]+#line N#' | sort -u; }
 for f in $(git -C "$TREE" diff --name-only --diff-filter=AM "$BASE_TAG" HEAD -- '*.c' '*.h'); do
@@ -148,6 +199,30 @@ for f in $(git -C "$TREE" diff --name-only --diff-filter=AM "$BASE_TAG" HEAD -- 
 			while read -r h; do patchname "$h"; echo; done | paste -sd';')
 		fail "kernel-doc -Wall: $f (touched by: $touched)"
 		printf '%s\n' "$new" | head -20 | sed 's/^/        /'
+	fi
+done
+
+# --- the series' documentation pages, with Sphinx ------------------------------
+# Each page the series adds, alone in a one-page project that uses the
+# kernel's conf.py, so its kernel-doc directives run too. A build of all of
+# Documentation/ would take far longer and report the base's own warnings.
+for f in $(git -C "$TREE" diff --name-only --diff-filter=A "$BASE_TAG" HEAD -- 'Documentation/*.rst'); do
+	proj=$BUILD/check-sphinx
+	rm -rf "$proj" && mkdir -p "$proj/src"
+	cp "$TREE/$f" "$proj/src/"
+	printf 'Check\n=====\n\n.. toctree::\n\n   %s\n' "$(basename "$f" .rst)" >"$proj/src/index.rst"
+	log=$LOGDIR/sphinx-$(basename "$f" .rst).log
+	rc=0
+	(cd "$TREE/Documentation" && sphinx-build -q -b html -c . -E \
+		-D kerneldoc_srctree="$TREE" -D kerneldoc_bin="$TREE/scripts/kernel-doc" \
+		"$proj/src" "$proj/out") >"$log" 2>&1 || rc=$?
+	# graphviz is not needed for these pages; its absence is not theirs.
+	warns=$(grep -E 'WARNING|ERROR' "$log" | grep -v 'dot(1) not found' || true)
+	if [ "$rc" = 0 ] && [ -z "$warns" ]; then
+		pass "sphinx: $f"
+	else
+		fail "sphinx: $f"
+		printf '%s\n' "${warns:-sphinx-build exited with $rc}" | head -20 | sed 's/^/        /'
 	fi
 done
 

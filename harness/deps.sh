@@ -24,6 +24,7 @@ NEEDS=(
 	"xz xz-utils"
 	"cpio cpio"
 	"rsync rsync"
+	"sphinx-build python3-sphinx"
 	"timeout coreutils"
 	"$BASE_TARBALL $BASE_PACKAGE"
 )

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Run upstream's iommufd selftests (tools/testing/selftests/iommu) in the
-make test guest: build iommufd and iommufd_fail_nth static for arm64 against
-the tree's exported UAPI headers, put them in an initramfs next to a small
-/init, boot the make test kernel (CONFIG_IOMMUFD_TEST, fault injection,
-KASAN, lockdep, kmemleak) on the test machine with KUnit off, and judge the
+"""Run the kselftests of tools/testing/selftests/iommu in the make test guest:
+upstream's iommufd and iommufd_fail_nth, and the series' iommu_aux_mdev (the
+VFIO-mdev sample on aux sub-domains, from user space). Build them static for
+arm64 against the tree's exported UAPI headers, put them in an initramfs next
+to a small /init, boot the make test kernel (built with the selftests'
+config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid sample, fault injection, KASAN,
+lockdep, kmemleak) on the test machine with KUnit off, and judge the
 kselftest output and the console log.
 
 A case that fails or is skipped counts as failed, as in test.py; so does a
@@ -29,6 +31,8 @@ GUEST = os.path.join(test.TOP, 'harness', 'guest')
 COMPAT = os.path.join(GUEST, 'iommufd-selftest-compat.h')
 ALARM_WRAP = os.path.join(GUEST, 'kselftest-timeout.c')
 SRC = os.path.join(test.TREE, 'tools', 'testing', 'selftests', 'iommu')
+# iommu_aux_mdev takes the register layout of the sample it drives from there.
+SAMPLE_INC = os.path.join(test.TREE, 'samples', 'vfio-mdev')
 OUT = os.path.join(test.BUILD, 'selftests')
 HDR_OBJ = os.path.join(OUT, 'obj')
 HDR = os.path.join(OUT, 'usr')
@@ -42,10 +46,11 @@ MEMORY = os.environ.get('SELFTEST_MEMORY', '2048')
 CASE_TIMEOUT_SCALE = int(os.environ.get('SELFTEST_CASE_TIMEOUT_SCALE', 10))
 BOOT_SLACK = 300
 # Each binary, with the seconds the guest gives it before killing it: about
-# four times what it took on a 2-core host (170-270 s and 65-105 s).
+# four times what it took on a 2-core host (170-270 s, 65-105 s and 5-15 s).
 BINARIES = [
 	('iommufd', int(os.environ.get('SELFTEST_TIMEOUT', 1200))),
 	('iommufd_fail_nth', int(os.environ.get('SELFTEST_TIMEOUT', 600))),
+	('iommu_aux_mdev', int(os.environ.get('SELFTEST_TIMEOUT', 120))),
 ]
 
 # Names a newer selftest uses -> the compat part that supplies them when the
@@ -100,6 +105,7 @@ def compile_tests():
 	extra = compat_flags()
 	for name, _ in BINARIES:
 		cmd = [CROSS + 'gcc'] + CFLAGS + extra + ['-isystem', os.path.join(HDR, 'include'),
+			'-I', SAMPLE_INC,
 			'-DKSFT_TIMEOUT_SCALE=%d' % CASE_TIMEOUT_SCALE, '-Wl,--wrap=alarm',
 			'-o', os.path.join(ROOT, name), os.path.join(SRC, name + '.c'), ALARM_WRAP]
 		p = subprocess.run(cmd, capture_output=True, text=True)

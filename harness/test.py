@@ -6,8 +6,9 @@ QEMU virt with an SMMUv3 and the edu PCI device, and judge the run.
 The run fails on a failed, crashed or missing suite (harness/suites lists the
 suites that must run and their least number of cases), on a hang, and on any
 kernel splat in the log even when every test passed. Then, unless a filter is
-given, it boots the same kernel again to run upstream's iommufd selftests
-(harness/selftests.py) and adds their counts. The last line printed is
+given, it boots the same kernel again to run the kselftests of
+tools/testing/selftests/iommu in the guest (harness/selftests.py: upstream's
+iommufd selftests and the series' iommu_aux_mdev) and adds their counts. The last line printed is
 "N passed, M failed"; a skipped case counts as failed.
 """
 
@@ -25,6 +26,9 @@ KUNIT_BUILD = os.path.join(BUILD, 'kunit-arm64')
 LOGS = os.path.join(BUILD, 'logs')
 QEMU_CONFIG = os.path.join(TOP, 'harness', 'kunit', 'qemu_virt_smmuv3.py')
 HARNESS_CONFIGS = [os.path.join(TOP, 'harness', 'kunit', 'debug.config')]
+# What the kselftests the guest runs need (harness/selftests.py): their own
+# config fragment, a path in the tree.
+SELFTEST_CONFIGS = ['tools/testing/selftests/iommu/config']
 SUITES = os.path.join(TOP, 'harness', 'suites')
 KUNIT_PY = os.path.join(TREE, 'tools', 'testing', 'kunit', 'kunit.py')
 
@@ -60,11 +64,17 @@ def series_kunitconfigs():
 	return sorted(set(n for n in names if os.path.basename(n) == '.kunitconfig'))
 
 
+def test_configs():
+	"""The make test kernel: every series .kunitconfig, the config of the
+	guest's kselftests and the sanitizer lane."""
+	return series_kunitconfigs() + SELFTEST_CONFIGS + HARNESS_CONFIGS
+
+
 def kunit_args(build_dir=KUNIT_BUILD, configs=None):
 	"""kunit.py's arguments for the test machine; by default the make test
-	kernel (every series .kunitconfig plus the sanitizer lane)."""
+	kernel."""
 	if configs is None:
-		configs = series_kunitconfigs() + HARNESS_CONFIGS
+		configs = test_configs()
 	out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
 	       '--build_dir=' + build_dir, '--qemu_config=' + QEMU_CONFIG]
 	return out + ['--kunitconfig=' + k for k in configs]
@@ -89,7 +99,7 @@ def tail(path, n=40):
 def build(jobs, build_dir=KUNIT_BUILD, configs=None, who='test', log='build.log'):
 	"""Builds a kernel with kunit.py; by default the make test kernel."""
 	if configs is None:
-		configs = series_kunitconfigs() + HARNESS_CONFIGS
+		configs = test_configs()
 	log = os.path.join(LOGS, log)
 	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + kunit_args(build_dir, configs)
 	# Series configs are paths in the tree, harness ones absolute.
@@ -225,7 +235,7 @@ def main():
 	ap.add_argument('--no-build', action='store_true', help='boot what was built last')
 	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')
 	ap.add_argument('--no-selftests', action='store_true',
-			help='skip the iommufd selftests in the guest (implied by a filter)')
+			help='skip the kselftests in the guest (implied by a filter)')
 	ap.add_argument('filter', nargs='?', help='KUnit filter glob (suite.case)')
 	args = ap.parse_args()
 	os.makedirs(LOGS, exist_ok=True)
@@ -238,9 +248,9 @@ def main():
 	log, timed_out = boot(args)
 	passed, failed, skipped = judge(log, timed_out)
 	if not (args.filter or args.no_selftests):
-		# The peer suites: upstream's iommufd selftests, on the same kernel.
+		# The kselftests: upstream's iommufd ones and iommu_aux_mdev.
 		import selftests  # pylint: disable=import-outside-toplevel
-		print('\ntest: the iommufd selftests in the guest')
+		print('\ntest: the kselftests in the guest')
 		p, f, problems = selftests.run()
 		if problems:
 			print('\nproblems:')
