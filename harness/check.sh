@@ -141,7 +141,7 @@ git -C "$CHECK_SRC" checkout -q --detach "$last"
 # fragment sets (else it would test something else), the build succeeds, and
 # no W=1 warning names a file the series adds or changes.
 touched=$(git -C "$TREE" diff --name-only "$BASE_TAG" HEAD)
-cross_for() { [ "$1" = arm64 ] && echo "$CROSS"; }
+cross_for() { if [ "$1" = arm64 ]; then echo "$CROSS"; fi; }
 for frag in "$TOP"/harness/check/matrix/*.config; do
 	name=$(basename "$frag" .config)
 	arch=${name%%-*}

@@ -6,6 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 COVER=$TOP/cover-letter.txt   # first line: subject; then a blank line; then the body
+# The version posted; cover-letter.txt says what changed since the last one.
+SUBJECT_PREFIX="PATCH v2"
 
 [ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
@@ -21,7 +23,7 @@ date=$(git -C "$TREE" log -1 --format=%aD "$BASE_TAG..HEAD")
 GIT_COMMITTER_DATE="$date" git -C "$TREE" format-patch -q \
 	--zero-commit --no-signature --base="$BASE_TAG" \
 	--cover-letter --cover-from-description=subject \
-	--subject-prefix="PATCH" -o "$tmp" "$BASE_TAG..HEAD"
+	--subject-prefix="$SUBJECT_PREFIX" -o "$tmp" "$BASE_TAG..HEAD"
 
 rm -f "$PATCHES"/*.patch
 mv "$tmp"/*.patch "$PATCHES"/
