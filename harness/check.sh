@@ -74,17 +74,22 @@ if [ ! -d "$CHECK_SRC" ]; then
 fi
 MAKE=(make -s -C "$CHECK_SRC" O="$CHECK_BUILD" ARCH=arm64 CROSS_COMPILE=$CROSS -j"$JOBS")
 
-configure() {
-	if [ ! -f "$CHECK_BUILD/defconfig.base" ]; then
-		mkdir -p "$CHECK_BUILD"
-		"${MAKE[@]}" defconfig >/dev/null
-		cp "$CHECK_BUILD/.config" "$CHECK_BUILD/defconfig.base"
+# .config in build directory $1: its arch's defconfig (made once) plus
+# fragment $2; the rest of the arguments is the make command for $1.
+configure_in() {
+	local out=$1 frag=$2
+	shift 2
+	if [ ! -f "$out/defconfig.base" ]; then
+		mkdir -p "$out"
+		"$@" defconfig >/dev/null || return
+		cp "$out/.config" "$out/defconfig.base"
 	fi
 	# Start from the same config at every commit, so an option a later
 	# patch adds is not dropped by an earlier commit's olddefconfig.
-	cat "$CHECK_BUILD/defconfig.base" "$CONFIG_FRAGMENT" >"$CHECK_BUILD/.config"
-	"${MAKE[@]}" olddefconfig >/dev/null 2>&1
+	cat "$out/defconfig.base" "$frag" >"$out/.config"
+	"$@" olddefconfig >/dev/null 2>&1
 }
+configure() { configure_in "$CHECK_BUILD" "$CONFIG_FRAGMENT" "${MAKE[@]}"; }
 
 # Warnings without line numbers and build-dir prefixes, so the same warning in
 # the same file compares equal across commits.
@@ -148,13 +153,10 @@ for frag in "$TOP"/harness/check/matrix/*.config; do
 	out=$BUILD/check-matrix-$arch
 	log=$LOGDIR/matrix-$name.log
 	mk=(make -s -C "$CHECK_SRC" O="$out" ARCH="$arch" CROSS_COMPILE="$(cross_for "$arch")" -j"$JOBS")
-	mkdir -p "$out"
-	if [ ! -f "$out/defconfig.base" ]; then
-		"${mk[@]}" defconfig >"$log" 2>&1 || { fail "matrix $name: make defconfig"; continue; }
-		cp "$out/.config" "$out/defconfig.base"
+	if ! configure_in "$out" "$frag" "${mk[@]}"; then
+		fail "matrix $name: make defconfig or olddefconfig"
+		continue
 	fi
-	cat "$out/defconfig.base" "$frag" >"$out/.config"
-	"${mk[@]}" olddefconfig >"$log" 2>&1 || { fail "matrix $name: make olddefconfig"; continue; }
 	lost=$(grep -E '^(CONFIG_[A-Z0-9_]+=.*|# CONFIG_[A-Z0-9_]+ is not set)$' "$frag" |
 		while read -r want; do
 			opt=$(sed -E 's/^# (CONFIG_[A-Z0-9_]+) is not set$/\1/; s/=.*//' <<<"$want")

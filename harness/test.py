@@ -8,8 +8,9 @@ suites that must run and their least number of cases), on a hang, and on any
 kernel splat in the log even when every test passed. Then, unless a filter is
 given, it boots the same kernel again to run the kselftests of
 tools/testing/selftests/iommu in the guest (harness/selftests.py: upstream's
-iommufd selftests and the series' iommu_aux_mdev) and adds their counts. The last line printed is
-"N passed, M failed"; a skipped case counts as failed.
+iommufd selftests and the series' iommu_aux_mdev) and adds their counts.
+The last line printed is "N passed, M failed"; a skipped case counts as
+failed.
 """
 
 import argparse
