@@ -7,16 +7,18 @@
 #   make tree     build/linux: base + series as git commits, to work in
 #   make export   build/linux -> patches/ (then commit patches/ here)
 #   make deps     install what is missing, from Debian's packages
+#   make qemu     the project's qemu-system-aarch64 (qemu/): build if missing, print its path
+#   make qemu-tree / qemu-export   build/qemu-src <-> qemu/patches
 
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps tree export test check demo bench clean distclean help
+.PHONY: all deps tree export test check demo bench qemu qemu-tree qemu-export clean distclean help
 
 all: help
 
 help:
-	@sed -n '2,10s/^# \{0,1\}//p' Makefile
+	@sed -n '2,12s/^# \{0,1\}//p' Makefile
 
 deps:
 	@$(H)/deps.sh
@@ -38,6 +40,16 @@ demo: tree
 
 bench: tree
 	@python3 $(H)/bench.py
+
+# The project's QEMU (harness/qemu.sh): built into /var/cache/iommu-aux/qemu/<key>.
+qemu:
+	@$(H)/qemu.sh
+
+qemu-tree:
+	@$(H)/qemu.sh --tree
+
+qemu-export:
+	@$(H)/qemu.sh --export
 
 # Keeps build/linux (it may hold unexported work); drops the build outputs.
 clean:

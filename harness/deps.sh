@@ -26,6 +26,15 @@ NEEDS=(
 	"rsync rsync"
 	"sphinx-build python3-sphinx"
 	"timeout coreutils"
+	# harness/qemu.sh: the project's qemu-system-aarch64, built from source
+	"dpkg-source dpkg-dev"
+	"/usr/include/glib-2.0/glib.h libglib2.0-dev"
+	"/usr/include/pixman-1/pixman.h libpixman-1-dev"
+	"/usr/include/libfdt.h libfdt-dev"
+	"ninja ninja-build"
+	"pkg-config pkg-config"
+	"/usr/share/doc/python3-venv python3-venv"
+	"flock util-linux"
 	"$BASE_TARBALL $BASE_PACKAGE"
 )
 
