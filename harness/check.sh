@@ -6,7 +6,8 @@
 #    with W=1, and
 #    adds no warning the base does not have (each failure names the patch)
 #  - sparse (C=2) on the same at the top of the series: nothing new
-#  - the build matrix at the top of the series (harness/check/matrix/): arm64
+#  - the build matrix at the top of the series (harness/check/matrix/, or
+#    check/matrix/ of a series folder): arm64
 #    with the series' options =y, =m and =n, arm64 without SMMUv3, x86_64
 #    with the core on: each builds, gets the options it asks for, and has no
 #    W=1 warning in a file the series touches
@@ -16,7 +17,10 @@
 # Ends with "N passed, M failed".
 . "$(dirname "$0")/lib.sh"
 
-CONFIG_FRAGMENT=$TOP/harness/check/arm64.config
+# A series folder (SERIES=next) brings its own config and matrix in check/.
+CHECK_DIR=$TOP/harness/check
+[ -z "$SERIES" ] || CHECK_DIR=$SERIES_DIR/check
+CONFIG_FRAGMENT=$CHECK_DIR/arm64.config
 LOGDIR=$BUILD/logs/check
 mkdir -p "$LOGDIR"
 passed=0
@@ -147,7 +151,7 @@ git -C "$CHECK_SRC" checkout -q --detach "$last"
 # no W=1 warning names a file the series adds or changes.
 touched=$(git -C "$TREE" diff --name-only "$BASE_TAG" HEAD)
 cross_for() { if [ "$1" = arm64 ]; then echo "$CROSS"; fi; }
-for frag in "$TOP"/harness/check/matrix/*.config; do
+for frag in "$CHECK_DIR"/matrix/*.config; do
 	name=$(basename "$frag" .config)
 	arch=${name%%-*}
 	out=$BUILD/check-matrix-$arch

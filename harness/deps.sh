@@ -35,8 +35,32 @@ NEEDS=(
 	"pkg-config pkg-config"
 	"/usr/share/doc/python3-venv python3-venv"
 	"flock util-linux"
-	"$BASE_TARBALL $BASE_PACKAGE"
+	"dpkg-deb dpkg"
 )
+# A base from the host's suite is installed; one from another suite
+# (BASE_SUITE) is downloaded and extracted by fetch_base, never installed.
+[ -n "$BASE_SUITE" ] || NEEDS+=("$BASE_TARBALL $BASE_PACKAGE")
+
+# Every series of the repository needs its base: the product's, and the one
+# in next/ while the move to 7.3 is under way.
+fetch_other_bases() {
+	local d
+	[ -z "$SERIES" ] || return 0
+	for d in "$TOP"/*/BASE; do
+		[ -f "$d" ] || continue
+		# qemu/BASE pins harness/qemu.sh's QEMU source, not a kernel series.
+		[ "$d" != "$TOP/qemu/BASE" ] || continue
+		SERIES=$(basename "$(dirname "$d")") "$0" "$@" || return 1
+	done
+}
+
+done_base() {
+	if [ -n "$BASE_SUITE" ]; then
+		fetch_base
+	fi
+	check_base
+	fetch_other_bases "$@"
+}
 
 have() {
 	case "$1" in
@@ -52,7 +76,7 @@ for n in "${NEEDS[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-	check_base
+	done_base "$@"
 	exit 0
 fi
 
@@ -76,4 +100,4 @@ for n in "${NEEDS[@]}"; do
 	read -r probe pkg <<<"$n"
 	have "$probe" || die "missing: $pkg: still not there after apt-get install $pkg"
 done
-check_base
+done_base "$@"

@@ -5,9 +5,10 @@
 # byte-identical, so `git diff patches/` shows only real changes.
 . "$(dirname "$0")/lib.sh"
 
-COVER=$TOP/cover-letter.txt   # first line: subject; then a blank line; then the body
-# The version posted; cover-letter.txt says what changed since the last one.
-SUBJECT_PREFIX="PATCH v2"
+COVER=$SERIES_DIR/cover-letter.txt   # first line: subject; then a blank line; then the body
+# The version posted (BASE may name it); cover-letter.txt says what changed
+# since the last one.
+SUBJECT_PREFIX=${SERIES_SUBJECT_PREFIX:-PATCH v2}
 
 [ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
@@ -32,5 +33,5 @@ mv "$tmp"/*.patch "$PATCHES"/
 	(cd "$PATCHES" && ls [0-9][0-9][0-9][0-9]-*.patch | grep -v '^0000-cover-letter.patch$')
 } >"$PATCHES/series"
 printf '%s %s\n' "$(series_hash)" "$(git -C "$TREE" rev-parse HEAD)" >"$TREE/.git/iommu-aux-applied"
-say "export: $n patches + cover letter written to patches/"
-git -C "$TOP" status --short -- patches/ | sed 's/^/  /'
+say "export: $n patches + cover letter written to ${PATCHES#$TOP/}/"
+git -C "$TOP" status --short -- "$PATCHES" | sed 's/^/  /'

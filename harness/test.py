@@ -21,7 +21,12 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.environ.get('BUILD', os.path.join(TOP, 'build'))
+# SERIES=next tests the series in next/ (the move to 7.3) in build/next/,
+# beside the product series; as harness/lib.sh does.
+SERIES = os.environ.get('SERIES', '')
+SERIES_DIR = os.path.join(TOP, SERIES) if SERIES else TOP
+BUILD = os.environ.get('BUILD', os.path.join(TOP, 'build', SERIES) if SERIES else
+		       os.path.join(TOP, 'build'))
 TREE = os.path.join(BUILD, 'linux')
 KUNIT_BUILD = os.path.join(BUILD, 'kunit-arm64')
 LOGS = os.path.join(BUILD, 'logs')
@@ -31,6 +36,16 @@ HARNESS_CONFIGS = [os.path.join(TOP, 'harness', 'kunit', 'debug.config')]
 # config fragment, a path in the tree.
 SELFTEST_CONFIGS = ['tools/testing/selftests/iommu/config']
 SUITES = os.path.join(TOP, 'harness', 'suites')
+if SERIES:
+	# A series folder brings its own suite list and config fragments (the
+	# peer suites its base has), and paths in its tree (peers' .kunitconfig).
+	SUITES = os.path.join(SERIES_DIR, 'suites')
+	KDIR = os.path.join(SERIES_DIR, 'kunit')
+	HARNESS_CONFIGS += sorted(os.path.join(KDIR, f) for f in os.listdir(KDIR)
+				  if f.endswith('.config'))
+	with open(os.path.join(KDIR, 'kunitconfigs')) as _f:
+		SELFTEST_CONFIGS = [l.split('#')[0].strip() for l in _f
+				    if l.split('#')[0].strip()]
 KUNIT_PY = os.path.join(TREE, 'tools', 'testing', 'kunit', 'kunit.py')
 
 # What a kernel prints when something went wrong, whether or not a test noticed.
@@ -248,7 +263,9 @@ def main():
 		return 1
 	log, timed_out = boot(args)
 	passed, failed, skipped = judge(log, timed_out)
-	if not (args.filter or args.no_selftests):
+	if SERIES:
+		print('test: SERIES=%s: no kselftests in the guest yet' % SERIES)
+	elif not (args.filter or args.no_selftests):
 		# The kselftests: upstream's iommufd ones and iommu_aux_mdev.
 		import selftests  # pylint: disable=import-outside-toplevel
 		print('\ntest: the kselftests in the guest')

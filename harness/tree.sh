@@ -11,10 +11,10 @@ STAMP=$TREE/.git/iommu-aux-applied   # "<series hash> <HEAD after git am>"
 unpack_base() {
 	local tmp
 	check_base
-	say "tree: unpacking $BASE_TARBALL into $TREE"
+	say "tree: unpacking $(base_tarball) into $TREE"
 	mkdir -p "$BUILD"
 	tmp=$(mktemp -d "$BUILD/.unpack.XXXXXX")
-	tar -C "$tmp" -xJf "$BASE_TARBALL"
+	tar -C "$tmp" -xJf "$(base_tarball)"
 	mv "$tmp"/linux-source-* "$TREE"
 	rmdir "$tmp"
 	git -C "$TREE" init -q -b "$SERIES_BRANCH"
