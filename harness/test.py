@@ -152,7 +152,12 @@ def parse(log):
 	import kunit_parser  # pylint: disable=import-outside-toplevel
 	with open(log, errors='replace') as f:
 		lines = f.readlines()
-	result = kunit_parser.parse_run_tests(lines)
+	try:
+		# 6.16+: the parser prints through a Printer of kunit_printer.
+		import kunit_printer  # pylint: disable=import-outside-toplevel
+		result = kunit_parser.parse_run_tests(lines, kunit_printer.stdout)
+	except (ImportError, AttributeError):
+		result = kunit_parser.parse_run_tests(lines)
 	return result, lines, kunit_parser.TestStatus
 
 
