@@ -184,7 +184,9 @@ build_tree() {
 	tools_env
 	args_hash=$(printf '%s\n' "${QEMU_CONFIGURE[@]}" | cat - "$QDEVICES" | sha256sum | cut -d' ' -f1)
 	(
+		local t0=$SECONDS t1
 		flock 9
+		t1=$SECONDS
 		if [ "$(cat "$QBUILD/.iommu-aux-configured" 2>/dev/null)" != "$args_hash" ]; then
 			rm -rf "$QBUILD"
 			mkdir -p "$QBUILD"
@@ -196,6 +198,7 @@ build_tree() {
 		qsay "building qemu-system-aarch64 (-j$JOBS)"
 		ninja -C "$QBUILD" -j"$JOBS" qemu-system-aarch64 >"$QBUILD/build.log" 2>&1 ||
 			{ grep -E -m 20 -B2 -A8 'error|FAILED' "$QBUILD/build.log" >&2; die "build failed; see $QBUILD/build.log"; }
+		qsay "built in $((SECONDS - t1)) s (waited $((t1 - t0)) s for $BUILD_LOCK)"
 	) 9>"$BUILD_LOCK"
 }
 
