@@ -10,6 +10,8 @@
 #        harness/qemu.sh --export   build/qemu-src -> qemu/patches (+ series)
 #        harness/qemu.sh --dev      build build/qemu-src as it is (unexported work
 #                                   included) and print build/qemu-build's binary
+#        harness/qemu.sh --checkpatch   QEMU's scripts/checkpatch.pl on every patch
+#        harness/qemu.sh --smoke    qemu/pasid-smoke.py on the cached binary
 . "$(dirname "$0")/lib.sh"
 
 QDIR=$TOP/qemu
@@ -261,6 +263,21 @@ export_series() {
 	git -C "$TOP" status --short -- qemu/patches/ | sed 's/^/  /' >&2
 }
 
+# QEMU's own checkpatch on every patch of the series (what qemu-devel runs).
+checkpatch_series() {
+	local p bad=0
+	[ -f "$QSRC/scripts/checkpatch.pl" ] || make_tree
+	for p in $(qseries_patches); do
+		if perl "$QSRC/scripts/checkpatch.pl" -q "$QPATCHES/$p" >&2; then
+			printf 'checkpatch: clean: %s\n' "$p"
+		else
+			printf 'checkpatch: FAILED: %s\n' "$p"
+			bad=1
+		fi
+	done
+	return $bad
+}
+
 case "${1:-}" in
 '' | --path) ensure_binary ;;
 --tree) make_tree ;;
@@ -271,5 +288,7 @@ case "${1:-}" in
 	printf '%s\n' "$QBUILD/qemu-system-aarch64"
 	;;
 --key) qemu_key ;;
-*) die "usage: $0 [--path|--tree|--export|--dev|--key]" ;;
+--checkpatch) checkpatch_series ;;
+--smoke) python3 "$QDIR/pasid-smoke.py" "$(ensure_binary)" ;;
+*) die "usage: $0 [--path|--tree|--export|--dev|--key|--checkpatch|--smoke]" ;;
 esac
