@@ -112,11 +112,13 @@ build_at() { # commit, log, extra make args...
 	"${MAKE[@]}" W=1 "$@" $TARGETS >"$log" 2>&1
 }
 
+# The sparse that can parse this base (harness/sparse.sh; the host's for 6.12).
+SPARSE_BIN=$("$TOP/harness/sparse.sh")
 base=$(git -C "$TREE" rev-parse "$BASE_TAG")
-baseline=$CHECK_BUILD/baseline.$base.$(sha256sum <"$CONFIG_FRAGMENT" | cut -c1-12)
+baseline=$CHECK_BUILD/baseline.$base.$(cat "$CONFIG_FRAGMENT" <(echo "$SPARSE_BIN") | sha256sum | cut -c1-12)
 if [ ! -f "$baseline" ]; then
 	say "check: building the base once for its warnings (cold build)"
-	build_at "$base" "$LOGDIR/base.log" C=2 || { tail -30 "$LOGDIR/base.log"; die "the base does not build"; }
+	build_at "$base" "$LOGDIR/base.log" C=2 CHECK="$SPARSE_BIN" || { tail -30 "$LOGDIR/base.log"; die "the base does not build"; }
 	normalize <"$LOGDIR/base.log" >"$baseline"
 fi
 
@@ -125,7 +127,7 @@ for c in $commits; do
 	last=$c
 	log=$LOGDIR/$(git -C "$TREE" rev-list --count "$BASE_TAG..$c").log
 	extra=()
-	[ "$c" = "$(git -C "$TREE" rev-parse HEAD)" ] && extra=(C=2)
+	[ "$c" = "$(git -C "$TREE" rev-parse HEAD)" ] && extra=(C=2 CHECK="$SPARSE_BIN")
 	if ! build_at "$c" "$log" "${extra[@]}"; then
 		fail "build $TARGETS (W=1): $(patchname "$c")"
 		grep -E 'error' "$log" | head -10 | sed 's/^/        /'
@@ -138,7 +140,7 @@ for c in $commits; do
 	# parse the tree (7.3 needs __typeof_unqual__, which sparse 0.6.4 lacks):
 	# that is a check not run, not a pass.
 	if [ ${#extra[@]} -gt 0 ] && grep -q 'is not available or not up to date' "$log"; then
-		fail "sparse (C=2): not run at $(patchname "$c"): $(sparse --version 2>/dev/null || echo sparse) cannot check this tree"
+		fail "sparse (C=2): not run at $(patchname "$c"): $SPARSE_BIN cannot check this tree"
 		what="W=1"
 	fi
 	if [ -z "$new" ]; then
@@ -226,14 +228,22 @@ done
 # Documentation/ would take far longer and report the base's own warnings.
 for f in $(git -C "$TREE" diff --name-only --diff-filter=A "$BASE_TAG" HEAD -- 'Documentation/*.rst'); do
 	proj=$BUILD/check-sphinx
-	rm -rf "$proj" && mkdir -p "$proj/src"
-	cp "$TREE/$f" "$proj/src/"
-	printf 'Check\n=====\n\n.. toctree::\n\n   %s\n' "$(basename "$f" .rst)" >"$proj/src/index.rst"
+	src=$proj/Documentation/src
+	rm -rf "$proj" && mkdir -p "$src"
+	cp "$TREE/$f" "$src/"
+	printf 'Check\n=====\n\n.. toctree::\n\n   %s\n' "$(basename "$f" .rst)" >"$src/index.rst"
+	# 7.3's extensions read $srctree and look for MAINTAINERS beside the
+	# Documentation directory the sources are in; 6.12's takes the path of
+	# scripts/kernel-doc, 7.3's has it as a Python module.
+	ln -s "$TREE/MAINTAINERS" "$proj/MAINTAINERS"
+	defs=(-D kerneldoc_srctree="$TREE")
+	if grep -q "add_config_value('kerneldoc_bin'" "$TREE/Documentation/sphinx/kerneldoc.py"; then
+		defs+=(-D kerneldoc_bin="$TREE/scripts/kernel-doc")
+	fi
 	log=$LOGDIR/sphinx-$(basename "$f" .rst).log
 	rc=0
-	(cd "$TREE/Documentation" && sphinx-build -q -b html -c . -E \
-		-D kerneldoc_srctree="$TREE" -D kerneldoc_bin="$TREE/scripts/kernel-doc" \
-		"$proj/src" "$proj/out") >"$log" 2>&1 || rc=$?
+	(cd "$TREE/Documentation" && srctree=$TREE sphinx-build -q -b html -c . -E \
+		"${defs[@]}" "$src" "$proj/out") >"$log" 2>&1 || rc=$?
 	# graphviz is not needed for these pages; its absence is not theirs.
 	warns=$(grep -E 'WARNING|ERROR' "$log" | grep -v 'dot(1) not found' || true)
 	if [ "$rc" = 0 ] && [ -z "$warns" ]; then

@@ -58,6 +58,9 @@ done_base() {
 	if [ -n "$BASE_SUITE" ]; then
 		fetch_base
 	fi
+	if [ -n "${SPARSE_VERSION:-}" ]; then
+		"$TOP/harness/sparse.sh" >/dev/null
+	fi
 	check_base
 	fetch_other_bases "$@"
 }

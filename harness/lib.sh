@@ -105,7 +105,8 @@ check_base() {
 # configuration and installed packages are never touched. Only downloads.
 PAPT_DIR=$BUILD_TOP/apt
 PAPT_MIRROR=${PAPT_MIRROR:-http://deb.debian.org/debian}
-PAPT_SUITES=(trixie trixie-updates trixie-backports)
+# sid only for the source of a tool Debian has nowhere else (harness/sparse.sh).
+PAPT_SUITES=(trixie trixie-updates trixie-backports sid)
 
 papt() {
 	apt-get -q \
