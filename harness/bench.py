@@ -17,11 +17,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test  # pylint: disable=wrong-import-position
+import kunitlib as kl  # pylint: disable=wrong-import-position
 
-BENCH_BUILD = os.path.join(test.BUILD, 'bench-arm64')
-BENCH_CONFIG = os.path.join(test.TOP, 'harness', 'kunit', 'bench.config')
-OUT = os.path.join(test.LOGS, 'bench.md')
+BENCH_BUILD = os.path.join(kl.BUILD, 'bench-arm64')
+BENCH_CONFIG = os.path.join(kl.TOP, 'harness', 'kunit', 'bench.config')
+OUT = os.path.join(kl.LOGS, 'bench.md')
 BENCH = re.compile(r'BENCH\|(.*)$')
 SCALE = re.compile(r'BENCHSCALE\|(\d+)\|(\d+)\|(\d+)\|(\d+)')
 MEM = re.compile(r'BENCHMEM\|(-?\d+)')
@@ -58,20 +58,20 @@ def table(lines):
 
 def main():
 	jobs = int(os.environ.get('JOBS', os.cpu_count()))
-	os.makedirs(test.LOGS, exist_ok=True)
-	if os.environ.get('NO_BUILD') != '1' and not test.build(jobs, BENCH_BUILD, [BENCH_CONFIG],
+	os.makedirs(kl.LOGS, exist_ok=True)
+	if os.environ.get('NO_BUILD') != '1' and not kl.build(jobs, BENCH_BUILD, [BENCH_CONFIG],
 								   'bench', 'bench-build.log'):
 		return 1
-	log = os.path.join(test.LOGS, 'bench.log')
+	log = os.path.join(kl.LOGS, 'bench.log')
 	print('bench: booting QEMU virt + SMMUv3 + edu')
 	start = time.time()
-	cmd = [sys.executable, test.KUNIT_PY, 'exec', '--raw_output=all', '--timeout=900',
+	cmd = [sys.executable, kl.KUNIT_PY, 'exec', '--raw_output=all', '--timeout=900',
 	       '--kernel_args=pci-stub.ids=1234:11e8'] + \
-		test.kunit_args(BENCH_BUILD, [BENCH_CONFIG]) + ['iommu_aux_bench']
-	_, timed_out = test.run_logged(cmd, log, timeout=960)
-	print('bench: ran in %ds; console log in %s' % (time.time() - start, os.path.relpath(log, test.TOP)))
+		kl.kunit_args(BENCH_BUILD, [BENCH_CONFIG]) + ['iommu_aux_bench']
+	_, timed_out = kl.run_logged(cmd, log, timeout=960)
+	print('bench: ran in %ds; console log in %s' % (time.time() - start, os.path.relpath(log, kl.TOP)))
 
-	result, lines, status = test.parse(log)
+	result, lines, status = kl.parse(log)
 	bad = []
 	for suite in result.subtests:
 		for case in suite.subtests or [suite]:
@@ -83,7 +83,7 @@ def main():
 	print(text)
 	with open(OUT, 'w') as f:
 		f.write(text + '\n')
-	print('\nbench: table in %s' % os.path.relpath(OUT, test.TOP))
+	print('\nbench: table in %s' % os.path.relpath(OUT, kl.TOP))
 	if timed_out or not rows or bad:
 		print('bench: failed: %s' % ('; '.join(bad) or 'the suite did not finish'))
 		return 1

@@ -17,20 +17,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test  # pylint: disable=wrong-import-position
+import kunitlib as kl  # pylint: disable=wrong-import-position
 
-GUEST = os.path.join(test.TOP, 'harness', 'guest')
-DEMO = os.path.join(test.BUILD, 'demo')
-CROSS = 'aarch64-linux-gnu-'
+GUEST = os.path.join(kl.TOP, 'harness', 'guest')
+DEMO = os.path.join(kl.BUILD, 'demo')
+CROSS = kl.CROSS
 TIMEOUT = int(os.environ.get('DEMO_TIMEOUT', 600))
-
-
-def machine():
-	"""The QEMU command line of the kunit.py config, without its kernel."""
-	sys.path.insert(0, os.path.dirname(test.KUNIT_PY))
-	import kunit_kernel  # pylint: disable=import-outside-toplevel
-	_, ops = kunit_kernel._get_qemu_ops(test.QEMU_CONFIG, None, CROSS)  # pylint: disable=protected-access
-	return ops
 
 
 def initramfs():
@@ -47,17 +39,17 @@ def initramfs():
 
 def main():
 	jobs = int(os.environ.get('JOBS', os.cpu_count()))
-	os.makedirs(test.LOGS, exist_ok=True)
-	if os.environ.get('NO_BUILD') != '1' and not test.build(jobs):
+	os.makedirs(kl.LOGS, exist_ok=True)
+	if os.environ.get('NO_BUILD') != '1' and not kl.build(jobs):
 		return 1
-	ops = machine()
+	ops = kl.machine()
 	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', '1024', '-nographic',
 	       '-no-reboot', '-serial', 'stdio',
-	       '-kernel', os.path.join(test.KUNIT_BUILD, ops._kernel_path),
+	       '-kernel', os.path.join(kl.KUNIT_BUILD, ops._kernel_path),
 	       '-initrd', initramfs(),
 	       '-append', ops._kernel_command_line.replace('kunit_shutdown=reboot', '') +
 	       ' kunit.filter_glob=iommu_aux_e2e rdinit=/init'] + ops._extra_qemu_params
-	log = os.path.join(test.LOGS, 'demo.log')
+	log = os.path.join(kl.LOGS, 'demo.log')
 	print('demo: booting %s' % ' '.join(cmd[:1] + ops._extra_qemu_params))
 	with open(log, 'w') as f:
 		try:
@@ -65,14 +57,14 @@ def main():
 				       timeout=TIMEOUT, check=False)
 		except subprocess.TimeoutExpired:
 			print('demo: the guest did not power off within %ds; log tail:' % TIMEOUT)
-			print(test.tail(log))
+			print(kl.tail(log))
 			return 1
 	with open(log, errors='replace') as f:
 		text = f.readlines()
 	print(report(text))
 	lines = [l.split('DEMO: ', 1)[1].rstrip() for l in text if 'DEMO: ' in l]
 	print('\n'.join(lines))
-	print('demo: full console log in %s' % os.path.relpath(log, test.TOP))
+	print('demo: full console log in %s' % os.path.relpath(log, kl.TOP))
 	verdicts = [l for l in text if RESULT.search(l)]
 	ok = verdicts and all(RESULT.search(l).group(2) == 'ok' for l in verdicts)
 	return 0 if ok and lines and lines[-1] == 'done' else 1

@@ -9,10 +9,10 @@ config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid sample, fault injection, KASAN,
 lockdep, kmemleak) on the test machine with KUnit off, and judge the
 kselftest output and the console log.
 
-A case that fails or is skipped counts as failed, as in test.py; so does a
+A case that fails or is skipped counts as failed, as in kl.py; so does a
 binary that did not finish (timeout, crash, no Totals line), a guest that
 did not power off, and a kernel splat. The kernel is never built here: it
-is the one test.py built last. The last line printed is "N passed, M failed".
+is the one kl.py built last. The last line printed is "N passed, M failed".
 """
 
 import argparse
@@ -24,21 +24,20 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import demo  # pylint: disable=wrong-import-position
-import test  # pylint: disable=wrong-import-position
+import kunitlib as kl  # pylint: disable=wrong-import-position
 
-GUEST = os.path.join(test.TOP, 'harness', 'guest')
+GUEST = os.path.join(kl.TOP, 'harness', 'guest')
 COMPAT = os.path.join(GUEST, 'iommufd-selftest-compat.h')
 ALARM_WRAP = os.path.join(GUEST, 'kselftest-timeout.c')
-SRC = os.path.join(test.TREE, 'tools', 'testing', 'selftests', 'iommu')
+SRC = os.path.join(kl.TREE, 'tools', 'testing', 'selftests', 'iommu')
 # iommu_aux_mdev takes the register layout of the sample it drives from there.
-SAMPLE_INC = os.path.join(test.TREE, 'samples', 'vfio-mdev')
-OUT = os.path.join(test.BUILD, 'selftests')
+SAMPLE_INC = os.path.join(kl.TREE, 'samples', 'vfio-mdev')
+OUT = os.path.join(kl.BUILD, 'selftests')
 HDR_OBJ = os.path.join(OUT, 'obj')
 HDR = os.path.join(OUT, 'usr')
 ROOT = os.path.join(OUT, 'initramfs')
-LOG = os.path.join(test.LOGS, 'selftests.log')
-CROSS = demo.CROSS
+LOG = os.path.join(kl.LOGS, 'selftests.log')
+CROSS = kl.CROSS
 # tools/testing/selftests/iommu/Makefile and lib.mk, plus -static.
 CFLAGS = ['-Wall', '-O2', '-Wno-unused-function', '-D_GNU_SOURCE=', '-static']
 MEMORY = os.environ.get('SELFTEST_MEMORY', '2048')
@@ -62,11 +61,11 @@ if os.environ.get('SELFTESTS'):
 COMPAT_PARTS = [
 	(os.path.join(HDR, 'include', 'linux', 'iommufd.h'),
 	 'IOMMU_HW_INFO_FLAG_INPUT_TYPE', 'COMPAT_HW_INFO_INPUT_TYPE'),
-	(os.path.join(test.TREE, 'drivers', 'iommu', 'iommufd', 'iommufd_test.h'),
+	(os.path.join(kl.TREE, 'drivers', 'iommu', 'iommufd', 'iommufd_test.h'),
 	 'MOCK_FLAGS_DEVICE_PASID', 'COMPAT_MOCK_PASID'),
 ]
 
-KNOWN = os.path.join(test.TOP, 'harness', 'selftests-known')
+KNOWN = os.path.join(kl.TOP, 'harness', 'selftests-known')
 
 MARK = re.compile(r'SELFTEST: (begin|end) (\S+)(?: (.*))?$')
 CASE = re.compile(r'^(not ok|ok) \d+ (\S+)(?: # (SKIP|XFAIL|XPASS)\b ?(.*))?$')
@@ -81,12 +80,12 @@ CASE_CHECK = re.compile(r'(?:^|\s)\S*/([\w.]+\.[ch]:\d+):(?:\w+:)? ?(.*)$')
 def headers():
 	"""The tree's UAPI headers, exported under OUT: an O= build writes
 	nothing into the tree, and make refuses it if the tree is not clean."""
-	log = os.path.join(test.LOGS, 'selftests-headers.log')
-	cmd = ['make', '-C', test.TREE, 'ARCH=arm64', 'O=' + HDR_OBJ,
+	log = os.path.join(kl.LOGS, 'selftests-headers.log')
+	cmd = ['make', '-C', kl.TREE, 'ARCH=arm64', 'O=' + HDR_OBJ,
 	       'INSTALL_HDR_PATH=' + HDR, 'headers_install']
-	rc, _ = test.run_logged(cmd, log)
+	rc, _ = kl.run_logged(cmd, log)
 	if rc:
-		print(test.tail(log))
+		print(kl.tail(log))
 		print('selftests: headers_install failed; full log in %s' % log)
 	return rc == 0
 
@@ -101,7 +100,7 @@ def compat_flags():
 	if not defines:
 		return []
 	print('selftests: the tree\'s selftests are newer than its headers; using %s (%s)'
-	      % (os.path.relpath(COMPAT, test.TOP), ' '.join(d[2:] for d in defines)))
+	      % (os.path.relpath(COMPAT, kl.TOP), ' '.join(d[2:] for d in defines)))
 	return defines + ['-include', COMPAT]
 
 
@@ -146,15 +145,15 @@ def build():
 
 def boot(cpio):
 	"""Boots the make test kernel with KUnit off; returns (timed_out, seconds)."""
-	ops = demo.machine()
-	kernel = os.path.join(test.KUNIT_BUILD, ops._kernel_path)  # pylint: disable=protected-access
+	ops = kl.machine()
+	kernel = os.path.join(kl.KUNIT_BUILD, ops._kernel_path)  # pylint: disable=protected-access
 	args = ops._kernel_command_line.replace('kunit_shutdown=reboot', '')  # pylint: disable=protected-access
 	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', MEMORY,  # pylint: disable=protected-access
 	       '-nographic', '-no-reboot', '-serial', 'stdio', '-kernel', kernel,
 	       '-initrd', cpio, '-append', args.strip() + ' kunit.enable=0 rdinit=/init']
 	cmd += ops._extra_qemu_params  # pylint: disable=protected-access
 	timeout = sum(t for _, t in BINARIES) + BOOT_SLACK
-	print('selftests: booting %s (timeout %ds)' % (os.path.relpath(kernel, test.TOP), timeout))
+	print('selftests: booting %s (timeout %ds)' % (os.path.relpath(kernel, kl.TOP), timeout))
 	start = time.time()
 	with open(LOG, 'w') as f:
 		try:
@@ -164,7 +163,7 @@ def boot(cpio):
 		except subprocess.TimeoutExpired:
 			timed_out = True
 	took = time.time() - start
-	print('selftests: ran in %ds; console log in %s' % (took, os.path.relpath(LOG, test.TOP)))
+	print('selftests: ran in %ds; console log in %s' % (took, os.path.relpath(LOG, kl.TOP)))
 	return timed_out, took
 
 
@@ -295,12 +294,12 @@ def judge(lines, timed_out):
 					       '%.0fs' % t if t is not None else '?'))
 		passed, failed, skipped = passed + p, failed + f, skipped + s
 
-	if timed_out or not any(test.FINISHED.search(l) for l in lines):
+	if timed_out or not any(kl.FINISHED.search(l) for l in lines):
 		failed += 1
 		problems.append('guest did not power off (hang or crash); log tail:\n' +
 				''.join(lines[-40:]))
 
-	problem = test.splat_check(lines, 20)
+	problem = kl.splat_check(lines, 20)
 	if problem:
 		failed += 1
 		problems.append(problem)
@@ -315,10 +314,10 @@ def judge(lines, timed_out):
 def run(no_build=False):
 	"""Builds (unless no_build and built before), boots and judges; returns
 	(passed, failed, problems) with skipped cases counted as failed."""
-	os.makedirs(test.LOGS, exist_ok=True)
+	os.makedirs(kl.LOGS, exist_ok=True)
 	cpio = os.path.join(OUT, 'selftests.cpio')
-	if not os.path.exists(os.path.join(test.KUNIT_BUILD, 'arch', 'arm64', 'boot', 'Image.gz')):
-		return 0, 1, ['no make test kernel in %s: run make test first' % test.KUNIT_BUILD]
+	if not os.path.exists(os.path.join(kl.KUNIT_BUILD, 'arch', 'arm64', 'boot', 'Image.gz')):
+		return 0, 1, ['no make test kernel in %s: run make test first' % kl.KUNIT_BUILD]
 	if not (no_build and os.path.exists(cpio)) and not build():
 		return 0, 1, ['the selftests do not build']
 	timed_out, _ = boot(cpio)
@@ -344,9 +343,9 @@ def main():
 		print('\nproblems:')
 		for p in problems:
 			print('  ' + p)
-	# Skipped cases are counted as failed, as in test.py.
+	# Skipped cases are counted as failed, as in kl.py.
 	skipped = sum(1 for p in problems if ' skipped: ' in p)
-	return 0 if test.summary(passed, failed - skipped, skipped) else 1
+	return 0 if kl.summary(passed, failed - skipped, skipped) else 1
 
 
 if __name__ == '__main__':
