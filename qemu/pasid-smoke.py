@@ -98,7 +98,7 @@ class Rig:
 		self.cfg = None
 
 	# PCI: find edu (1234:11e8) on bus 0, BAR0, memory + bus master, PASID on
-	def setup_pci(self):
+	def setup_pci(self, width=8):
 		for devfn in range(0, 256, 8):
 			cfg = ECAM + (devfn << 12)
 			if self.q.r32(cfg) == 0x11e81234:
@@ -111,7 +111,7 @@ class Rig:
 		hdr = self.q.r32(cfg + 0x100)
 		assert hdr & 0xffff == 0x1b, 'no PASID capability at 0x100: 0x%x' % hdr
 		pcap = self.q.r32(cfg + 0x104) & 0xffff
-		assert (pcap >> 8) & 0x1f == 8, 'Max PASID Width 0x%x' % pcap
+		assert (pcap >> 8) & 0x1f == width, 'Max PASID Width 0x%x' % pcap
 		self.q.w32(cfg + 0x104, 1 << 16)     # PASID Enable
 		exp = self.q.r32(cfg + 0x80)
 		assert exp & 0xff == 0x10 and (exp >> 20) & 0xf == 9, 'not an RCiEP: 0x%x' % exp
@@ -219,15 +219,54 @@ class Rig:
 		return r1, r2
 
 
+MACHINE = ['-M', 'virt,iommu=smmuv3,gic-version=3,highmem=off', '-m', '512',
+	   '-nodefaults', '-display', 'none']
+
+
+def linear_only(binary, check):
+	"""ssidsize=16 with cd2l=off and an edu of PASID width 16: substreams
+	with linear CD tables only."""
+	q = QTest(binary, MACHINE + ['-global', 'arm-smmuv3.ssidsize=16',
+				     '-global', 'arm-smmuv3.cd2l=off',
+				     '-device', 'edu,pasid=on,pasid-width=16,dma_mask=0xffffffffffffffff'])
+	try:
+		idr0, idr1 = q.r32(SMMU), q.r32(SMMU + 4)
+		check('cd2l=off: IDR0.CD2L 0, IDR1.SSIDSIZE 16',
+		      not idr0 & (1 << 19) and (idr1 >> 6) & 0x1f == 16,
+		      'IDR0 0x%x IDR1 0x%x' % (idr0, idr1))
+		rig = Rig(q)
+		rig.setup_pci(width=16)
+		rig.setup_smmu()
+		root = rig.new_table()
+		q.write(DATA, b'W' * 16)
+		q.write(DATA + 0x1000, bytes(16))
+		rig.map_page(root, IOVA, DATA)
+		rig.map_page(root, IOVA_OUT, DATA + 0x1000)
+		q.write(CDTAB + 200 * 64, Rig.cd(root, asid=200))
+		rig.write_ste(CDTAB, s1cdmax=16)
+		rig.cfgi_ste()
+		r = rig.roundtrip(200)
+		check('cd2l=off: PASID 200 reaches CD 200 of a linear table',
+		      r == (0, 0) and q.read(DATA + 0x1000, 16) == b'W' * 16, 'results %s' % (r,))
+		r = rig.dma(256, IOVA, 0x40000, True)
+		check('pasid-width=16: PASID 256 refused (MemTxAttrs.pid has 8 bits)',
+		      r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
+		rig.write_ste(CDTAB, s1cdmax=16, s1fmt=1)
+		rig.cfgi_ste()
+		r = rig.dma(200, IOVA, 0x40000, True)
+		ev = rig.events()
+		check('cd2l=off: a 2-level S1FMT is C_BAD_STE', r != 0 and ev and
+		      set(e[0] for e in ev) == {'C_BAD_STE'}, 'result 0x%x events %s' % (r, ev))
+	finally:
+		q.close()
+
+
 def main():
 	binary = sys.argv[1] if len(sys.argv) > 1 else subprocess.run(
 		[os.path.join(TOP, 'harness', 'qemu.sh'), '--path'], check=True,
 		capture_output=True, text=True).stdout.strip()
-	args = ['-M', 'virt,iommu=smmuv3,gic-version=3,highmem=off', '-m', '512',
-		'-nodefaults', '-display', 'none',
-		'-global', 'arm-smmuv3.ssidsize=8',
-		'-device', 'edu,pasid=on,dma_mask=0xffffffffffffffff']
-	q = QTest(binary, args)
+	q = QTest(binary, MACHINE + ['-global', 'arm-smmuv3.ssidsize=8',
+				     '-device', 'edu,pasid=on,dma_mask=0xffffffffffffffff'])
 	failed = []
 	passed = []
 
@@ -330,6 +369,7 @@ def main():
 		check('PASID Enable clear: DMA with a PASID refused', r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
 	finally:
 		q.close()
+	linear_only(binary, check)
 	# The plain closing line that CI adds up.
 	print('%d passed, %d failed' % (len(passed), len(failed)))
 	return 1 if failed else 0
