@@ -9,6 +9,13 @@ config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid sample, fault injection, KASAN,
 lockdep, kmemleak) on the test machine with KUnit off, and judge the
 kselftest output and the console log.
 
+SERIES=next (the 7.3 series in next/) runs the 7.3 tree's own iommufd and
+iommufd_fail_nth (iommu_aux_mdev is not ported yet), on the SERIES=next make
+test kernel (its config has next/kunit/selftests.config), with no compat
+header and no known failures: 7.3's selftests match 7.3's kernel, so every
+case must pass. Their Makefile links -lcap: the arm64 libcap.a comes from
+Debian's libcap-dev for the host's suite, downloaded under the build folder.
+
 A case that fails or is skipped counts as failed, as in kl.py; so does a
 binary that did not finish (timeout, crash, no Totals line), a guest that
 did not power off, and a kernel splat. The kernel is never built here: it
@@ -122,6 +129,28 @@ def compat_flags():
 	return defines + ['-include', COMPAT]
 
 
+def host_archive():
+	"""(mirror, suite) of the host's own Debian sources: the cross libc is
+	the host suite's, so its arm64 libraries are too. PAPT_MIRROR, as in
+	harness/lib.sh, overrides the mirror."""
+	with open('/etc/os-release') as f:
+		suite = re.search(r'^VERSION_CODENAME=(\w+)', f.read(), re.M).group(1)
+	mirror = os.environ.get('PAPT_MIRROR')
+	d = '/etc/apt/sources.list.d'
+	paths = ['/etc/apt/sources.list'] + (
+		sorted(os.path.join(d, n) for n in os.listdir(d)) if os.path.isdir(d) else [])
+	for path in [p for p in paths if os.path.isfile(p)] if not mirror else []:
+		with open(path, errors='replace') as f:
+			text = f.read()
+		# One-line "deb URI suite main" and deb822 "URIs: ... Suites: ...".
+		m = (re.search(r'^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+%s\s' % suite, text, re.M) or
+		     re.search(r'^URIs:\s*(\S+)\s*\nSuites:.*\b%s\b' % suite, text, re.M))
+		if m and 'security' not in m.group(1):
+			mirror = m.group(1)
+			break
+	return mirror, suite
+
+
 def arm64_libs(package):
 	"""Extracts the arm64 build of a Debian package (of the host's suite)
 	under LIBS; returns the flags to compile and link with it, or None.
@@ -131,14 +160,17 @@ def arm64_libs(package):
 		 '-L', os.path.join(root, 'usr', 'lib', 'aarch64-linux-gnu')]
 	if os.path.exists(os.path.join(root, '.done')):
 		return flags
-	with open('/etc/os-release') as f:
-		suite = re.search(r'^VERSION_CODENAME=(\w+)', f.read(), re.M).group(1)
+	mirror, suite = host_archive()
+	if not mirror:
+		print('selftests: no Debian mirror for %s in the host\'s apt sources; set PAPT_MIRROR'
+		      % suite)
+		return None
 	apt = os.path.join(LIBS, 'apt')
 	for d in ('lists/partial', 'cache/archives/partial', 'debs'):
 		os.makedirs(os.path.join(apt, d), exist_ok=True)
 	with open(os.path.join(apt, 'sources.list'), 'w') as f:
 		f.write('deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] '
-			'http://deb.debian.org/debian %s main\n' % suite)
+			'%s %s main\n' % (mirror, suite))
 	opts = []
 	for o in ('Dir::Etc::SourceList=' + os.path.join(apt, 'sources.list'),
 		  'Dir::Etc::SourceParts=/dev/null', 'Dir::State::Lists=' + os.path.join(apt, 'lists'),
