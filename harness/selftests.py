@@ -91,6 +91,9 @@ LDLIBS = re.compile(r'^LDLIBS \+=(.*)$', re.M)
 # suite, the suite of the cross libc, and extracted under OUT.
 ARM64_LIBS = {'-lcap': 'libcap-dev'}
 LIBS = os.path.join(OUT, 'arm64-libs')
+# A harness that waits for each case with poll() rather than alarm() (7.3's):
+# kselftest-timeout.c then scales poll()'s timeouts too.
+HARNESS_POLL = re.compile(r'poll\(&\w+, 1, t->timeout \* 1000\)')
 
 MARK = re.compile(r'SELFTEST: (begin|end) (\S+)(?: (.*))?$')
 CASE = re.compile(r'^(not ok|ok) \d+ (\S+)(?: # (SKIP|XFAIL|XPASS)\b ?(.*))?$')
@@ -203,6 +206,9 @@ def makefile_flags():
 	with open(os.path.join(SRC, '..', 'lib.mk')) as f:
 		if LIBMK_INCLUDE.search(f.read()):
 			cflags += ['-I', os.path.dirname(SRC)]
+	with open(os.path.join(SRC, '..', 'kselftest_harness.h')) as f:
+		if HARNESS_POLL.search(f.read()):
+			cflags += ['-DKSFT_WRAP_POLL', '-Wl,--wrap=poll']
 	with open(os.path.join(SRC, 'Makefile')) as f:
 		for lib in ' '.join(LDLIBS.findall(f.read())).split():
 			if lib in ARM64_LIBS:
