@@ -25,6 +25,10 @@ TREE = os.path.join(BUILD, 'linux')
 KUNIT_BUILD = os.path.join(BUILD, 'kunit-arm64')
 LOGS = os.path.join(BUILD, 'logs')
 QEMU_CONFIG = os.path.join(TOP, 'harness', 'kunit', 'qemu_virt_smmuv3.py')
+# The project's QEMU (harness/qemu.sh, built by make deps): a series folder
+# whose machine needs it (SMMUv3 substreams, edu with PASIDs) brings its own
+# kunit.py config, and every run of that series boots on that binary.
+PROJECT_QEMU = False
 HARNESS_CONFIGS = [os.path.join(TOP, 'harness', 'kunit', 'debug.config')]
 # What the kselftests the guest runs need (harness/selftests.py): their own
 # config fragment, a path in the tree.
@@ -40,6 +44,9 @@ if SERIES:
 	with open(os.path.join(KDIR, 'kunitconfigs')) as _f:
 		SELFTEST_CONFIGS = [l.split('#')[0].strip() for l in _f
 				    if l.split('#')[0].strip()]
+	if os.path.exists(os.path.join(KDIR, 'qemu_virt_smmuv3.py')):
+		QEMU_CONFIG = os.path.join(KDIR, 'qemu_virt_smmuv3.py')
+		PROJECT_QEMU = True
 KUNIT_PY = os.path.join(TREE, 'tools', 'testing', 'kunit', 'kunit.py')
 CROSS = 'aarch64-linux-gnu-'
 
@@ -58,6 +65,23 @@ SPLATS = [
 ]
 # The kernel got to the end: kunit_shutdown=reboot with QEMU's -no-reboot.
 FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down')
+
+
+def use_project_qemu():
+	"""Puts the project's qemu-system-aarch64 first on PATH, where kunit.py
+	and the scripts that boot the machine themselves look for it; builds it
+	if it is missing (harness/qemu.sh). Returns its path."""
+	p = subprocess.run([os.path.join(TOP, 'harness', 'qemu.sh'), '--path'],
+			   check=True, stdout=subprocess.PIPE, text=True)
+	binary = p.stdout.strip().splitlines()[-1]
+	os.environ['PATH'] = os.path.dirname(binary) + os.pathsep + os.environ['PATH']
+	return binary
+
+
+if PROJECT_QEMU:
+	QEMU_BINARY = use_project_qemu()
+else:
+	QEMU_BINARY = 'qemu-system-aarch64'
 
 
 def git(*args):
