@@ -65,7 +65,7 @@ done_base() {
 	fetch_other_bases "$@"
 	# The project's QEMU (qemu/), which the 7.3 lane's machine needs: built
 	# once into its cache (about 3 minutes cold), then only looked up.
-	if [ -z "$SERIES" ] && [ "${1:-}" != --check ]; then
+	if [ "${1:-}" != --check ]; then
 		"$TOP/harness/qemu.sh" --path >/dev/null
 	fi
 }

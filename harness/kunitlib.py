@@ -70,18 +70,19 @@ FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down')
 def use_project_qemu():
 	"""Puts the project's qemu-system-aarch64 first on PATH, where kunit.py
 	and the scripts that boot the machine themselves look for it; builds it
-	if it is missing (harness/qemu.sh). Returns its path."""
+	if it is missing (harness/qemu.sh, which make deps runs). Exits with the
+	reason if it cannot."""
 	p = subprocess.run([os.path.join(TOP, 'harness', 'qemu.sh'), '--path'],
-			   check=True, stdout=subprocess.PIPE, text=True)
-	binary = p.stdout.strip().splitlines()[-1]
+			   stdout=subprocess.PIPE, text=True, check=False)
+	binary = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ''
+	if p.returncode or not os.access(binary, os.X_OK):
+		sys.exit('the project\'s QEMU is missing and could not be built '
+			 '(harness/qemu.sh --path, rc %d): run make deps' % p.returncode)
 	os.environ['PATH'] = os.path.dirname(binary) + os.pathsep + os.environ['PATH']
-	return binary
 
 
 if PROJECT_QEMU:
-	QEMU_BINARY = use_project_qemu()
-else:
-	QEMU_BINARY = 'qemu-system-aarch64'
+	use_project_qemu()
 
 
 def git(*args):

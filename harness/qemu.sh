@@ -23,7 +23,7 @@ QSRC=$BUILD_TOP/qemu-src        # git work tree: base (tag "base") + qemu/patche
 QBUILD=$BUILD_TOP/qemu-build    # configure + ninja output
 QCACHE=${QEMU_CACHE:-/var/cache/iommu-aux/qemu}
 QSTAMP=$QSRC/.git/iommu-aux-applied   # "<patches hash> <HEAD after git am>"
-BUILD_LOCK=/tmp/iommu-aux-build.lock  # heavy builds (kernels, QEMU) never overlap
+BUILD_LOCK=${IOMMU_AUX_BUILD_LOCK:-/tmp/iommu-aux-build.lock}  # heavy builds never overlap
 
 # shellcheck source=../qemu/BASE
 . "$QDIR/BASE"

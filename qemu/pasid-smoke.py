@@ -228,7 +228,7 @@ def linear_only(binary, check):
 	with linear CD tables only."""
 	q = QTest(binary, MACHINE + ['-global', 'arm-smmuv3.ssidsize=16',
 				     '-global', 'arm-smmuv3.cd2l=off',
-				     '-device', 'edu,pasid=on,pasid-width=16,dma_mask=0xffffffffffffffff'])
+				     '-device', 'edu,pasid=on,x-pasid-width=16,dma_mask=0xffffffffffffffff'])
 	try:
 		idr0, idr1 = q.r32(SMMU), q.r32(SMMU + 4)
 		check('cd2l=off: IDR0.CD2L 0, IDR1.SSIDSIZE 16',
@@ -249,7 +249,7 @@ def linear_only(binary, check):
 		check('cd2l=off: PASID 200 reaches CD 200 of a linear table',
 		      r == (0, 0) and q.read(DATA + 0x1000, 16) == b'W' * 16, 'results %s' % (r,))
 		r = rig.dma(256, IOVA, 0x40000, True)
-		check('pasid-width=16: PASID 256 refused (MemTxAttrs.pid has 8 bits)',
+		check('x-pasid-width=16: PASID 256 refused (MemTxAttrs.pid has 8 bits)',
 		      r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
 		rig.write_ste(CDTAB, s1cdmax=16, s1fmt=1)
 		rig.cfgi_ste()
@@ -259,6 +259,43 @@ def linear_only(binary, check):
 		      set(e[0] for e in ev) == {'C_BAD_STE'}, 'result 0x%x events %s' % (r, ev))
 	finally:
 		q.close()
+
+
+def narrow_width(binary, check):
+	"""x-pasid-width=4: PASIDs up to 15 are sent, 16 is refused by the
+	device itself, before the SMMU sees it; widths outside 1..20 do not
+	realize."""
+	q = QTest(binary, MACHINE + ['-global', 'arm-smmuv3.ssidsize=8',
+				     '-device', 'edu,pasid=on,x-pasid-width=4,dma_mask=0xffffffffffffffff'])
+	try:
+		rig = Rig(q)
+		rig.setup_pci(width=4)
+		rig.setup_smmu()
+		root = rig.new_table()
+		q.write(DATA, b'N' * 16)
+		q.write(DATA + 0x1000, bytes(16))
+		rig.map_page(root, IOVA, DATA)
+		rig.map_page(root, IOVA_OUT, DATA + 0x1000)
+		q.write(CDTAB + 15 * 64, Rig.cd(root, asid=15))
+		rig.write_ste(CDTAB, s1cdmax=8)
+		rig.cfgi_ste()
+		r = rig.roundtrip(15)
+		check('x-pasid-width=4: PASID 15 reaches its CD', r == (0, 0) and
+		      q.read(DATA + 0x1000, 16) == b'N' * 16, 'results %s' % (r,))
+		r = rig.dma(16, IOVA, 0x40000, True)
+		check('x-pasid-width=4: PASID 16 refused by the device, no event',
+		      r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
+	finally:
+		q.close()
+	for width in (0, 21):
+		try:
+			p = subprocess.run([binary] + MACHINE + ['-accel', 'qtest', '-qtest', 'null',
+				'-device', 'edu,pasid=on,x-pasid-width=%d' % width],
+				capture_output=True, text=True, timeout=20, input='')
+			ok, detail = p.returncode != 0 and 'x-pasid-width' in p.stderr, p.stderr.strip()[:120]
+		except subprocess.TimeoutExpired:
+			ok, detail = False, 'the machine started'
+		check('x-pasid-width=%d does not realize' % width, ok, detail)
 
 
 def main():
@@ -369,7 +406,11 @@ def main():
 		check('PASID Enable clear: DMA with a PASID refused', r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
 	finally:
 		q.close()
-	linear_only(binary, check)
+	for extra in (linear_only, narrow_width):
+		try:
+			extra(binary, check)
+		except (AssertionError, RuntimeError) as e:
+			check(extra.__name__, False, str(e))
 	# The plain closing line that CI adds up.
 	print('%d passed, %d failed' % (len(passed), len(failed)))
 	return 1 if failed else 0

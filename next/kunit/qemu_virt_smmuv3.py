@@ -6,7 +6,7 @@
 # with (an RCiEP that tags its DMA with a PASID), so DMA and MSIs from real
 # PCI devices go through the SMMU, at their RIDs and at PASIDs.
 #
-# ssidsize=16 with cd2l=off and pasid-width=16: the SMMU offers more
+# ssidsize=16 with cd2l=off and x-pasid-width=16: the SMMU offers more
 # substreams than a linear CD table holds and no 2-level tables, the case
 # the series' first patch fixes. oas=52 and lpa2=off: arm-smmu-v3 offers
 # SVA only when the SMMU's OAS covers the CPU's PARange and the CPU does
@@ -41,5 +41,5 @@ CONFIG_PRINTK_TIME=y''',
 					      '-global', 'arm-smmuv3.cd2l=off',
 					      '-global', 'arm-smmuv3.oas=52',
 					      '-device', 'edu',
-					      '-device', 'edu,pasid=on,pasid-width=16,'
+					      '-device', 'edu,pasid=on,x-pasid-width=16,'
 					      'dma_mask=0xffffffffffffffff'])
