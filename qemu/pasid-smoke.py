@@ -212,6 +212,23 @@ class Rig:
 		assert q.r32(BAR0 + 0x98) & 1 == 0, 'DMA still running'
 		return q.r32(BAR0 + 0xa4)
 
+	def one_cd(self, ssid, s1cdmax, fill):
+		"""A linear CD table whose one valid CD, at @ssid, maps IOVA to a
+		page of @fill and IOVA_OUT to a zeroed page."""
+		root = self.new_table()
+		self.q.write(DATA, fill * 16)
+		self.q.write(DATA + 0x1000, bytes(16))
+		self.map_page(root, IOVA, DATA)
+		self.map_page(root, IOVA_OUT, DATA + 0x1000)
+		self.q.write(CDTAB + ssid * 64, Rig.cd(root, asid=ssid))
+		self.write_ste(CDTAB, s1cdmax=s1cdmax)
+		self.cfgi_ste()
+
+	def reaches_one_cd(self, ssid, fill):
+		"""A round trip at @ssid through one_cd()'s tables: (ok, detail)."""
+		r = self.roundtrip(ssid)
+		return r == (0, 0) and self.q.read(DATA + 0x1000, 16) == fill * 16, 'results %s' % (r,)
+
 	def roundtrip(self, pasid):
 		"""IOVA -> edu buffer -> IOVA_OUT, both at @pasid; returns the bytes at IOVA_OUT's page."""
 		r1 = self.dma(pasid, IOVA, 0x40000, True)
@@ -237,17 +254,9 @@ def linear_only(binary, check):
 		rig = Rig(q)
 		rig.setup_pci(width=16)
 		rig.setup_smmu()
-		root = rig.new_table()
-		q.write(DATA, b'W' * 16)
-		q.write(DATA + 0x1000, bytes(16))
-		rig.map_page(root, IOVA, DATA)
-		rig.map_page(root, IOVA_OUT, DATA + 0x1000)
-		q.write(CDTAB + 200 * 64, Rig.cd(root, asid=200))
-		rig.write_ste(CDTAB, s1cdmax=16)
-		rig.cfgi_ste()
-		r = rig.roundtrip(200)
+		rig.one_cd(200, s1cdmax=16, fill=b'W')
 		check('cd2l=off: PASID 200 reaches CD 200 of a linear table',
-		      r == (0, 0) and q.read(DATA + 0x1000, 16) == b'W' * 16, 'results %s' % (r,))
+		      *rig.reaches_one_cd(200, b'W'))
 		r = rig.dma(256, IOVA, 0x40000, True)
 		check('x-pasid-width=16: PASID 256 refused (MemTxAttrs.pid has 8 bits)',
 		      r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
@@ -271,17 +280,8 @@ def narrow_width(binary, check):
 		rig = Rig(q)
 		rig.setup_pci(width=4)
 		rig.setup_smmu()
-		root = rig.new_table()
-		q.write(DATA, b'N' * 16)
-		q.write(DATA + 0x1000, bytes(16))
-		rig.map_page(root, IOVA, DATA)
-		rig.map_page(root, IOVA_OUT, DATA + 0x1000)
-		q.write(CDTAB + 15 * 64, Rig.cd(root, asid=15))
-		rig.write_ste(CDTAB, s1cdmax=8)
-		rig.cfgi_ste()
-		r = rig.roundtrip(15)
-		check('x-pasid-width=4: PASID 15 reaches its CD', r == (0, 0) and
-		      q.read(DATA + 0x1000, 16) == b'N' * 16, 'results %s' % (r,))
+		rig.one_cd(15, s1cdmax=8, fill=b'N')
+		check('x-pasid-width=4: PASID 15 reaches its CD', *rig.reaches_one_cd(15, b'N'))
 		r = rig.dma(16, IOVA, 0x40000, True)
 		check('x-pasid-width=4: PASID 16 refused by the device, no event',
 		      r == 1 << 31 and rig.events() == [], 'result 0x%x' % r)
