@@ -9,8 +9,13 @@ config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid sample, fault injection, KASAN,
 lockdep, kmemleak) on the test machine with KUnit off, and judge the
 kselftest output and the console log.
 
+The binaries are the ones the tree's selftests Makefile lists
+(TEST_GEN_PROGS), so a tree runs what it has: the 6.12 series all three.
+
 SERIES=next (the 7.3 series in next/) runs the 7.3 tree's own iommufd and
-iommufd_fail_nth (iommu_aux_mdev is not ported yet), on the SERIES=next make
+iommufd_fail_nth, and iommu_aux_mdev once the tree has the series' mpasid
+port (its selftests Makefile lists it; the sample's options come with it in
+the tree's tools/testing/selftests/iommu/config), on the SERIES=next make
 test kernel (its config has next/kunit/selftests.config), with no compat
 header and no known failures: 7.3's selftests match 7.3's kernel, so every
 case must pass. Their Makefile links -lcap: the arm64 libcap.a comes from
@@ -51,16 +56,30 @@ MEMORY = os.environ.get('SELFTEST_MEMORY', '2048')
 # The kselftest harness's 30 s per case, times this (kselftest-timeout.c).
 CASE_TIMEOUT_SCALE = int(os.environ.get('SELFTEST_CASE_TIMEOUT_SCALE', 10))
 BOOT_SLACK = 300
-# Each binary, with the seconds the guest gives it before killing it: about
-# four times what it took on a 2-core host (170-270 s, 65-105 s and 5-15 s).
-BINARIES = [
-	('iommufd', int(os.environ.get('SELFTEST_TIMEOUT', 1200))),
-	('iommufd_fail_nth', int(os.environ.get('SELFTEST_TIMEOUT', 600))),
-	('iommu_aux_mdev', int(os.environ.get('SELFTEST_TIMEOUT', 120))),
-]
-if kl.SERIES:
-	# iommu_aux_mdev is not in the 7.3 series yet (its sample, mpasid, is not ported).
-	BINARIES = [b for b in BINARIES if b[0] != 'iommu_aux_mdev']
+# The seconds the guest gives each binary before killing it: about four
+# times what it took on a 2-core host (170-270 s, 65-105 s and 5-15 s).
+TIMEOUTS = {
+	'iommufd': int(os.environ.get('SELFTEST_TIMEOUT', 1200)),
+	'iommufd_fail_nth': int(os.environ.get('SELFTEST_TIMEOUT', 600)),
+	'iommu_aux_mdev': int(os.environ.get('SELFTEST_TIMEOUT', 120)),
+}
+TEST_GEN_PROGS = re.compile(r'^TEST_GEN_PROGS \+= (\S+)\s*$', re.M)
+
+
+def tree_binaries():
+	"""[(binary, timeout)] in the order the tree's selftests Makefile lists
+	them (TEST_GEN_PROGS): a tree without the series' iommu_aux_mdev (7.3
+	before the mpasid port) runs upstream's two. A binary without a timeout
+	here gets the longest. No tree yet (--parse, --help): all of TIMEOUTS."""
+	try:
+		with open(os.path.join(SRC, 'Makefile')) as f:
+			names = TEST_GEN_PROGS.findall(f.read())
+	except FileNotFoundError:
+		names = list(TIMEOUTS)
+	return [(n, TIMEOUTS.get(n, max(TIMEOUTS.values()))) for n in names]
+
+
+BINARIES = tree_binaries()
 # SELFTESTS="iommu_aux_mdev" runs only the binaries named, to iterate on one;
 # make test and .ci/run leave it unset and run them all.
 if os.environ.get('SELFTESTS'):
