@@ -8,12 +8,11 @@ mean little, and the claims are the ratios.
 
 The table also goes to build/logs/bench.md. The run fails if a bench case
 fails or is skipped (an operation failed, or the machine lacks the edu
-device), if the suite does not finish, or if the kernel log has a splat. The
-6.12 series' rows (11 fields) mark a missed target and the run goes on; the
-7.3 series' rows (SERIES=next: 13 fields, with the IOMMU each ran on, whether
-it holds by construction, and the 95% interval of the median ratio) fail the
-run when their median is over target. It ends with "N passed, M failed": the
-cases, the 7.3 rows against their targets, and the kernel log.
+device), if the suite does not finish, or if the kernel log has a splat, and
+so does every row whose median is over its target (each row names the IOMMU
+it ran on, whether it holds by construction, and the 95% interval of the
+median ratio). It ends with "N passed, M failed": the cases, the rows
+against their targets, and the kernel log.
 """
 
 import os
@@ -25,22 +24,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kunitlib as kl  # pylint: disable=wrong-import-position
 
 BENCH_BUILD = os.path.join(kl.BUILD, 'bench-arm64')
-# A series folder brings its own bench config, outside its kunit/ (whose
-# configs all go into the make-test kernel).
-BENCH_CONFIG = os.path.join(kl.SERIES_DIR, 'bench.config') if kl.SERIES else \
-	os.path.join(kl.TOP, 'harness', 'kunit', 'bench.config')
-# 6.12's bench runs its PCI rows on the edu bound to pci-stub; 7.3's suite
-# binds a DMA-API driver of its own (an aux attach needs one).
-KERNEL_ARGS = [] if kl.SERIES else ['--kernel_args=pci-stub.ids=1234:11e8']
+# Outside kunit/, whose configs all go into the make-test kernel.
+BENCH_CONFIG = os.path.join(kl.CONF_DIR, 'bench.config')
 OUT = os.path.join(kl.LOGS, 'bench.md')
 BENCH = re.compile(r'BENCH\|(.*)$')
-# 7.3's BENCHSCALE and BENCHMEM lines name the IOMMU first (and BENCHMEM the
-# number of sub-domains the figure is over); 6.12's do not.
-SCALE = re.compile(r'BENCHSCALE\|(?:([a-z0-9]+)\|)?(\d+)\|(\d+)\|(\d+)\|(\d+)')
-MEM = re.compile(r'BENCHMEM\|(?:([a-z0-9]+)\|(\d+)\|)?(-?\d+)')
+# BENCHSCALE and BENCHMEM lines name the IOMMU first (and BENCHMEM the
+# number of sub-domains the figure is over).
+SCALE = re.compile(r'BENCHSCALE\|([a-z0-9]+)\|(\d+)\|(\d+)\|(\d+)\|(\d+)')
+MEM = re.compile(r'BENCHMEM\|([a-z0-9]+)\|(\d+)\|(-?\d+)')
 REF = re.compile(r'BENCHREF\|([^|]+)\|(\d+)')
 SYNC = re.compile(r'BENCHSYNC\|([^|]+)\|([^|]+)\|(\d+)\|(\d+)')
-# The fields of a 7.3 BENCH line (6.12's has 11: no iommu, kind, interval).
+# The fields of a BENCH line.
 FIELDS = ['row', 'what', 'iommu', 'kind', 'a', 'a_ns', 'b', 'b_ns', 'med', 'lo', 'hi',
 	  'target', 'verdict']
 IOMMU = {'mock': 'mock IOMMU', 'smmuv3': 'emulated SMMUv3'}
@@ -52,26 +46,18 @@ def table(lines):
 	rows = [BENCH.search(l).group(1).split('|') for l in lines if BENCH.search(l)]
 	scale = [SCALE.search(l).groups() for l in lines if SCALE.search(l)]
 	mem = [MEM.search(l).groups() for l in lines if MEM.search(l)]
-	if rows and len(rows[0]) == len(FIELDS):
-		out = ['| row | what | IOMMU | kind | A | A ns | B | B ns | B/A median '
-		       '| 95% interval | target | |',
-		       '|---|---|---|---|---|---:|---|---:|---:|---:|---:|---|']
-		for r in rows:
-			f = dict(zip(FIELDS, r))
-			f['iommu'] = IOMMU.get(f['iommu'], f['iommu'])
-			f['kind'] = KIND.get(f['kind'], f['kind'])
-			out.append('| {row} | {what} | {iommu} | {kind} | {a} | {a_ns} | {b} | {b_ns} '
-				   '| {med} | {lo} - {hi} | <= {target} | {verdict} |'.format(**f))
-		scale_head = ['| IOMMU | live sub-domains | median ns | 97.5% interval |',
-			      '|---|---:|---:|---:|']
-		scale_fmt = '| %s | %s | %s | %s - %s |'
-	else:
-		out = ['| row | what | A | A ns | B | B ns | B/A median | min | max | target | |',
-		       '|---|---|---|---:|---|---:|---:|---:|---:|---:|---|']
-		for r in rows:
-			out.append('| %s | %s | %s | %s | %s | %s | %s | %s | %s | <= %s | %s |' % tuple(r))
-		scale_head = ['| live sub-domains | median ns | min | max |', '|---:|---:|---:|---:|']
-		scale_fmt = '| %s | %s | %s | %s |'
+	out = ['| row | what | IOMMU | kind | A | A ns | B | B ns | B/A median '
+	       '| 95% interval | target | |',
+	       '|---|---|---|---|---|---:|---|---:|---:|---:|---:|---|']
+	for r in rows:
+		f = dict(zip(FIELDS, r))
+		f['iommu'] = IOMMU.get(f['iommu'], f['iommu'])
+		f['kind'] = KIND.get(f['kind'], f['kind'])
+		out.append('| {row} | {what} | {iommu} | {kind} | {a} | {a_ns} | {b} | {b_ns} '
+			   '| {med} | {lo} - {hi} | <= {target} | {verdict} |'.format(**f))
+	scale_head = ['| IOMMU | live sub-domains | median ns | 97.5% interval |',
+		      '|---|---:|---:|---:|']
+	scale_fmt = '| %s | %s | %s | %s - %s |'
 	sync = [SYNC.search(l).groups() for l in lines if SYNC.search(l)]
 	if sync:
 		out.append('')
@@ -87,7 +73,7 @@ def table(lines):
 		out.append('')
 		out += scale_head
 		for s in scale:
-			s = (IOMMU.get(s[0], s[0]),) + s[1:] if s[0] else s[1:]
+			s = (IOMMU.get(s[0], s[0]),) + s[1:]
 			out.append(scale_fmt % s)
 	ref = [REF.search(l).groups() for l in lines if REF.search(l)]
 	if ref:
@@ -96,13 +82,9 @@ def table(lines):
 			   '; '.join('%s %s ns' % r for r in ref) + '.')
 	for iommu, count, size in mem:
 		out.append('')
-		if iommu:
-			out.append('Memory per live sub-domain with 4 KiB mapped, %s: %s bytes '
-				   '(free memory before and after %s more).' %
-				   (IOMMU.get(iommu, iommu), size, count))
-		else:
-			out.append('Memory per live sub-domain with 4 KiB mapped: %s bytes '
-				   '(free memory before and after 4095 more).' % size)
+		out.append('Memory per live sub-domain with 4 KiB mapped, %s: %s bytes '
+			   '(free memory before and after %s more).' %
+			   (IOMMU.get(iommu, iommu), size, count))
 	return rows, '\n'.join(out)
 
 
@@ -116,7 +98,7 @@ def main():
 	print('bench: booting QEMU virt + SMMUv3 + edu')
 	start = time.time()
 	cmd = [sys.executable, kl.KUNIT_PY, 'exec', '--raw_output=all', '--timeout=900'] + \
-		KERNEL_ARGS + kl.kunit_args(BENCH_BUILD, [BENCH_CONFIG]) + ['iommu_aux_bench']
+		kl.kunit_args(BENCH_BUILD, [BENCH_CONFIG]) + ['iommu_aux_bench']
 	_, timed_out = kl.run_logged(cmd, log, timeout=960)
 	print('bench: ran in %ds; console log in %s' % (time.time() - start, os.path.relpath(log, kl.TOP)))
 
@@ -137,16 +119,11 @@ def main():
 	print('\nbench: table in %s' % os.path.relpath(OUT, kl.TOP))
 	if timed_out or not rows:
 		bad.append('the suite did not finish')
-	missed = [r[0] + ' ' + r[1] for r in rows if r[-1] != 'ok']
-	if rows and len(rows[0]) == len(FIELDS):
-		# 7.3: a row over its target fails the run.
-		over = [dict(zip(FIELDS, r)) for r in rows if r[-1] != 'ok']
-		bad += ['row {row} {what}, {iommu}: median {med} over {target}'.format(
-			**dict(f, iommu=IOMMU.get(f['iommu'], f['iommu']))) for f in over]
-		passed += len(rows) - len(over)
-	elif missed:
-		print('bench: %d row(s) missed their target (see README): %s' %
-		      (len(missed), '; '.join(missed)))
+	# A row over its target fails the run.
+	over = [dict(zip(FIELDS, r)) for r in rows if r[-1] != 'ok']
+	bad += ['row {row} {what}, {iommu}: median {med} over {target}'.format(
+		**dict(f, iommu=IOMMU.get(f['iommu'], f['iommu']))) for f in over]
+	passed += len(rows) - len(over)
 	splat = kl.splat_check(lines, 12)
 	if splat:
 		bad.append(splat)

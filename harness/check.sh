@@ -8,8 +8,8 @@
 #  - sparse (C=2) on the same at the top of the series: nothing new
 #  - the build matrix at the top of the series (harness/check/matrix/, or
 #    check/matrix/ of a series folder): arm64
-#    with the series' options =y, =m and =n, arm64 without SMMUv3, x86_64
-#    with the core on: each builds, gets the options it asks for, and has no
+#    with the series' options =y, =m and =n, x86_64 (VT-d and AMD) with the
+#    core on: each builds, gets the options it asks for, and has no
 #    W=1 warning in a file the series touches
 #  - scripts/kernel-doc -none -Wall: nothing new on any file the series touches
 #  - every .rst page the series adds builds with Sphinx and the kernel's
@@ -17,7 +17,7 @@
 # Ends with "N passed, M failed".
 . "$(dirname "$0")/lib.sh"
 
-# A series folder (SERIES=next) brings its own config and matrix in check/.
+# A series folder (SERIES=dir) brings its own config and matrix in check/.
 CHECK_DIR=$TOP/harness/check
 [ -z "$SERIES" ] || CHECK_DIR=$SERIES_DIR/check
 CONFIG_FRAGMENT=$CHECK_DIR/arm64.config
@@ -114,7 +114,7 @@ build_at() { # commit, log, extra make args...
 	"${MAKE[@]}" W=1 "$@" $TARGETS >"$log" 2>&1
 }
 
-# The sparse that can parse this base (harness/sparse.sh; the host's for 6.12).
+# The sparse that can parse this base (harness/sparse.sh, built from BASE's SPARSE_VERSION).
 SPARSE_BIN=$("$TOP/harness/sparse.sh")
 base=$(git -C "$TREE" rev-parse "$BASE_TAG")
 baseline=$CHECK_BUILD/baseline.$base.$(cat "$CONFIG_FRAGMENT" <(echo "$SPARSE_BIN") | sha256sum | cut -c1-12)

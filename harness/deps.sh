@@ -8,8 +8,6 @@
 NEEDS=(
 	"aarch64-linux-gnu-gcc gcc-aarch64-linux-gnu"
 	"/usr/aarch64-linux-gnu/lib/libc.a libc6-dev-arm64-cross"
-	"qemu-system-aarch64 qemu-system-arm"
-	"sparse sparse"
 	"spatch coccinelle"
 	"flex flex"
 	"bison bison"
@@ -41,8 +39,9 @@ NEEDS=(
 # (BASE_SUITE) is downloaded and extracted by fetch_base, never installed.
 [ -n "$BASE_SUITE" ] || NEEDS+=("$BASE_TARBALL $BASE_PACKAGE")
 
-# Every series of the repository needs its base: the product's, and the one
-# in next/ while the move to 7.3 is under way.
+# Every series of the repository needs its base: the product's, and that of
+# a series in a folder of its own (SERIES=dir) while a move to a new base is
+# under way.
 fetch_other_bases() {
 	local d
 	[ -z "$SERIES" ] || return 0
@@ -63,7 +62,7 @@ done_base() {
 	fi
 	check_base
 	fetch_other_bases "$@"
-	# The project's QEMU (qemu/), which the 7.3 lane's machine needs: built
+	# The project's QEMU (qemu/), which the test machine needs: built
 	# once into its cache (about 3 minutes cold), then only looked up.
 	if [ "${1:-}" != --check ]; then
 		"$TOP/harness/qemu.sh" --path >/dev/null

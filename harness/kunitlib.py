@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """What the harness's Python scripts share: the paths of the series under test
-(SERIES selects next/ as harness/lib.sh does), the kunit.py build of the test
+(SERIES selects a series folder as harness/lib.sh does), the kunit.py build of the test
 kernel, the QEMU machine of its config, and how a run is judged and summed up.
 test.py, selftests.py, demo.py and bench.py import this module, and nothing
 imports them back.
@@ -15,8 +15,12 @@ import sys
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# SERIES=next tests the series in next/ (the move to 7.3) in build/next/,
-# beside the product series; as harness/lib.sh does.
+HARNESS = os.path.join(TOP, 'harness')
+# SERIES=dir tests a series in a folder of its own (the way a move to a new
+# base lands before it replaces patches/) in build/dir/, as harness/lib.sh
+# does. Such a folder brings what the harness keeps for the product series:
+# BASE, patches/, suites, kunit/ (config fragments, kunitconfigs, machine),
+# check/ and bench.config.
 SERIES = os.environ.get('SERIES', '')
 SERIES_DIR = os.path.join(TOP, SERIES) if SERIES else TOP
 BUILD = os.environ.get('BUILD', os.path.join(TOP, 'build', SERIES) if SERIES else
@@ -24,29 +28,24 @@ BUILD = os.environ.get('BUILD', os.path.join(TOP, 'build', SERIES) if SERIES els
 TREE = os.path.join(BUILD, 'linux')
 KUNIT_BUILD = os.path.join(BUILD, 'kunit-arm64')
 LOGS = os.path.join(BUILD, 'logs')
-QEMU_CONFIG = os.path.join(TOP, 'harness', 'kunit', 'qemu_virt_smmuv3.py')
-# The project's QEMU (harness/qemu.sh, built by make deps): a series folder
-# whose machine needs it (SMMUv3 substreams, edu with PASIDs) brings its own
-# kunit.py config, and every run of that series boots on that binary.
-PROJECT_QEMU = False
-HARNESS_CONFIGS = [os.path.join(TOP, 'harness', 'kunit', 'debug.config')]
-# What the kselftests the guest runs need (harness/selftests.py): their own
-# config fragment, a path in the tree.
-SELFTEST_CONFIGS = ['tools/testing/selftests/iommu/config']
-SUITES = os.path.join(TOP, 'harness', 'suites')
-if SERIES:
-	# A series folder brings its own suite list and config fragments (the
-	# peer suites its base has), and paths in its tree (peers' .kunitconfig).
-	SUITES = os.path.join(SERIES_DIR, 'suites')
-	KDIR = os.path.join(SERIES_DIR, 'kunit')
-	HARNESS_CONFIGS += sorted(os.path.join(KDIR, f) for f in os.listdir(KDIR)
-				  if f.endswith('.config'))
-	with open(os.path.join(KDIR, 'kunitconfigs')) as _f:
-		SELFTEST_CONFIGS = [l.split('#')[0].strip() for l in _f
-				    if l.split('#')[0].strip()]
-	if os.path.exists(os.path.join(KDIR, 'qemu_virt_smmuv3.py')):
-		QEMU_CONFIG = os.path.join(KDIR, 'qemu_virt_smmuv3.py')
-		PROJECT_QEMU = True
+CONF_DIR = SERIES_DIR if SERIES else HARNESS
+SUITES = os.path.join(CONF_DIR, 'suites')
+KDIR = os.path.join(CONF_DIR, 'kunit')
+# The make test kernel's config fragments: the sanitizer lane
+# (harness/kunit/debug.config) and every other *.config of KDIR (the peer
+# suites, the kselftests' needs).
+HARNESS_CONFIGS = [os.path.join(HARNESS, 'kunit', 'debug.config')]
+HARNESS_CONFIGS += sorted(os.path.join(KDIR, f) for f in os.listdir(KDIR)
+			  if f.endswith('.config') and f != 'debug.config')
+# Config fragments in the tree (paths in it): the base's .kunitconfig files
+# and the config of the kselftests the guest runs (harness/selftests.py).
+with open(os.path.join(KDIR, 'kunitconfigs')) as _f:
+	SELFTEST_CONFIGS = [l.split('#')[0].strip() for l in _f if l.split('#')[0].strip()]
+# The machine (virt, GICv3 ITS, SMMUv3 with substreams, edu with and without
+# PASIDs) runs on the project's QEMU (harness/qemu.sh, built by make deps).
+QEMU_CONFIG = os.path.join(KDIR, 'qemu_virt_smmuv3.py')
+if not os.path.exists(QEMU_CONFIG):
+	QEMU_CONFIG = os.path.join(HARNESS, 'kunit', 'qemu_virt_smmuv3.py')
 KUNIT_PY = os.path.join(TREE, 'tools', 'testing', 'kunit', 'kunit.py')
 CROSS = 'aarch64-linux-gnu-'
 
@@ -81,8 +80,7 @@ def use_project_qemu():
 	os.environ['PATH'] = os.path.dirname(binary) + os.pathsep + os.environ['PATH']
 
 
-if PROJECT_QEMU:
-	use_project_qemu()
+use_project_qemu()
 
 
 def git(*args):

@@ -5,7 +5,8 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # SERIES picks the series: empty for the product (BASE, patches/), or a folder
-# of the repository holding its own BASE and patches/ (next/: the move to 7.3),
+# of the repository holding its own BASE and patches/ (the way a move to a new
+# base lands before it replaces patches/),
 # built under build/<folder>/ so both trees and their builds live side by side.
 SERIES=${SERIES:-}
 if [ -n "$SERIES" ]; then
@@ -78,7 +79,7 @@ base_tarball() {
 }
 
 # Checks the installed base against BASE: same version and sha256, or a newer
-# 6.12.y with a warning naming both.
+# version with a warning naming both.
 check_base() {
 	local have sum
 	have=$(installed_base_version)

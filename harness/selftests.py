@@ -2,33 +2,28 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run the kselftests of tools/testing/selftests/iommu in the make test guest:
 upstream's iommufd and iommufd_fail_nth, and the series' iommu_aux_mdev (the
-VFIO-mdev sample on aux sub-domains, from user space). Build them static for
-arm64 against the tree's exported UAPI headers, put them in an initramfs next
-to a small /init, boot the make test kernel (built with the selftests'
-config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid sample, fault injection, KASAN,
-lockdep, kmemleak) on the test machine with KUnit off, and judge the
-kselftest output and the console log.
+VFIO-mdev sample mpasid on aux sub-domains, from user space). The binaries
+are the ones the tree's selftests Makefile lists (TEST_GEN_PROGS). Build them
+static for arm64 against the tree's exported UAPI headers (their Makefile
+links -lcap: the arm64 libcap.a comes from Debian's libcap-dev for the
+host's suite, downloaded under the build folder), put them in an initramfs
+next to a small /init, boot the make test kernel (its config has
+harness/kunit/selftests.config and the tree's
+tools/testing/selftests/iommu/config: CONFIG_IOMMUFD_TEST, VFIO, the mpasid
+sample, fault injection, KASAN, lockdep, kmemleak) on the test machine with
+KUnit off, and judge the kselftest output and the console log.
 
-The binaries are the ones the tree's selftests Makefile lists
-(TEST_GEN_PROGS), so a tree runs what it has: the 6.12 series all three.
-
-SERIES=next (the 7.3 series in next/) runs the 7.3 tree's own iommufd and
-iommufd_fail_nth, and iommu_aux_mdev once the tree has the series' mpasid
-port (its selftests Makefile lists it; the sample's options come with it in
-the tree's tools/testing/selftests/iommu/config), on the SERIES=next make
-test kernel (its config has next/kunit/selftests.config), with no compat
-header and no known failures: 7.3's selftests match 7.3's kernel, so every
-case must pass. Their Makefile links -lcap: the arm64 libcap.a comes from
-Debian's libcap-dev for the host's suite, downloaded under the build folder.
-
-A case that fails or is skipped counts as failed, as in kl.py; so does a
-binary that did not finish (timeout, crash, no Totals line), a guest that
-did not power off, and a kernel splat. The kernel is never built here: it
-is the one kl.py built last. The last line printed is "N passed, M failed".
+The tests' output goes to the machine's second UART (/dev/ttyAMA1, a file
+on the host), the kernel's to the first: on one console a printk can land in
+the middle of a case's result line. The selftests are the base's own, which
+match its kernel: there is no known failure, every case must pass. A case
+that fails or is skipped counts as failed, as in kl.py; so does a binary
+that did not finish (timeout, crash, no Totals line), a guest that did not
+power off, and a kernel splat. The kernel is never built here: it is the
+one kl.py built last. The last line printed is "N passed, M failed".
 """
 
 import argparse
-import fnmatch
 import os
 import re
 import subprocess
@@ -39,7 +34,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kunitlib as kl  # pylint: disable=wrong-import-position
 
 GUEST = os.path.join(kl.TOP, 'harness', 'guest')
-COMPAT = os.path.join(GUEST, 'iommufd-selftest-compat.h')
 ALARM_WRAP = os.path.join(GUEST, 'kselftest-timeout.c')
 SRC = os.path.join(kl.TREE, 'tools', 'testing', 'selftests', 'iommu')
 # iommu_aux_mdev takes the register layout of the sample it drives from there.
@@ -48,7 +42,9 @@ OUT = os.path.join(kl.BUILD, 'selftests')
 HDR_OBJ = os.path.join(OUT, 'obj')
 HDR = os.path.join(OUT, 'usr')
 ROOT = os.path.join(OUT, 'initramfs')
+# What the tests print (the second UART), and the kernel's console.
 LOG = os.path.join(kl.LOGS, 'selftests.log')
+CONSOLE_LOG = os.path.join(kl.LOGS, 'selftests-console.log')
 CROSS = kl.CROSS
 # tools/testing/selftests/iommu/Makefile and lib.mk, plus -static.
 CFLAGS = ['-Wall', '-O2', '-Wno-unused-function', '-D_GNU_SOURCE=', '-static']
@@ -85,21 +81,6 @@ BINARIES = tree_binaries()
 if os.environ.get('SELFTESTS'):
 	BINARIES = [b for b in BINARIES if b[0] in os.environ['SELFTESTS'].split()]
 
-# Names a newer selftest uses -> the compat part that supplies them when the
-# tree's header lacks them (see iommufd-selftest-compat.h).
-COMPAT_PARTS = [
-	(os.path.join(HDR, 'include', 'linux', 'iommufd.h'),
-	 'IOMMU_HW_INFO_FLAG_INPUT_TYPE', 'COMPAT_HW_INFO_INPUT_TYPE'),
-	(os.path.join(kl.TREE, 'drivers', 'iommu', 'iommufd', 'iommufd_test.h'),
-	 'MOCK_FLAGS_DEVICE_PASID', 'COMPAT_MOCK_PASID'),
-]
-
-KNOWN = os.path.join(kl.TOP, 'harness', 'selftests-known')
-if kl.SERIES:
-	# A series in its own folder (next/: 7.3) runs the selftests of its own
-	# base, which match its kernel: no compat header, no known failures.
-	COMPAT_PARTS, KNOWN = [], None
-
 # What the tree's selftests Makefile and lib.mk add to the compiler line,
 # read from the tree (7.3's, not 6.12's, have both): the include path of
 # kselftest_harness.h's helpers, and the Makefile's LDLIBS.
@@ -135,20 +116,6 @@ def headers():
 		print(kl.tail(log))
 		print('selftests: headers_install failed; full log in %s' % log)
 	return rc == 0
-
-
-def compat_flags():
-	"""-include the compat header for what the tree's headers lack."""
-	defines = []
-	for path, name, define in COMPAT_PARTS:
-		with open(path) as f:
-			if name not in f.read():
-				defines.append('-D' + define)
-	if not defines:
-		return []
-	print('selftests: the tree\'s selftests are newer than its headers; using %s (%s)'
-	      % (os.path.relpath(COMPAT, kl.TOP), ' '.join(d[2:] for d in defines)))
-	return defines + ['-include', COMPAT]
 
 
 def host_archive():
@@ -240,12 +207,11 @@ def makefile_flags():
 
 
 def compile_tests():
-	extra = compat_flags()
 	flags = makefile_flags()
 	if flags is None:
 		return False
 	for name, _ in BINARIES:
-		cmd = [CROSS + 'gcc'] + CFLAGS + extra + flags[0] + [
+		cmd = [CROSS + 'gcc'] + CFLAGS + flags[0] + [
 			'-isystem', os.path.join(HDR, 'include'),
 			'-I', SAMPLE_INC,
 			'-DKSFT_TIMEOUT_SCALE=%d' % CASE_TIMEOUT_SCALE, '-Wl,--wrap=alarm',
@@ -284,18 +250,24 @@ def build():
 
 
 def boot(cpio):
-	"""Boots the make test kernel with KUnit off; returns (timed_out, seconds)."""
+	"""Boots the make test kernel with KUnit off, the kernel's console on the
+	first UART (CONSOLE_LOG) and the tests' output on the second (LOG);
+	returns (timed_out, seconds)."""
 	ops = kl.machine()
 	kernel = os.path.join(kl.KUNIT_BUILD, ops._kernel_path)  # pylint: disable=protected-access
 	args = ops._kernel_command_line.replace('kunit_shutdown=reboot', '')  # pylint: disable=protected-access
+	for path in (LOG, CONSOLE_LOG):
+		if os.path.exists(path):
+			os.unlink(path)
 	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', MEMORY,  # pylint: disable=protected-access
-	       '-nographic', '-no-reboot', '-serial', 'stdio', '-kernel', kernel,
+	       '-nographic', '-no-reboot', '-serial', 'stdio', '-serial', 'file:' + LOG,
+	       '-kernel', kernel,
 	       '-initrd', cpio, '-append', args.strip() + ' kunit.enable=0 rdinit=/init']
 	cmd += ops._extra_qemu_params  # pylint: disable=protected-access
 	timeout = sum(t for _, t in BINARIES) + BOOT_SLACK
 	print('selftests: booting %s (timeout %ds)' % (os.path.relpath(kernel, kl.TOP), timeout))
 	start = time.time()
-	with open(LOG, 'w') as f:
+	with open(CONSOLE_LOG, 'w') as f:
 		try:
 			subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
 				       stdin=subprocess.DEVNULL, timeout=timeout, check=False)
@@ -303,7 +275,8 @@ def boot(cpio):
 		except subprocess.TimeoutExpired:
 			timed_out = True
 	took = time.time() - start
-	print('selftests: ran in %ds; console log in %s' % (took, os.path.relpath(LOG, kl.TOP)))
+	print('selftests: ran in %ds; tests\' output in %s, console log in %s' %
+	      (took, os.path.relpath(LOG, kl.TOP), os.path.relpath(CONSOLE_LOG, kl.TOP)))
 	return timed_out, took
 
 
@@ -367,27 +340,6 @@ def parse(lines):
 	return binaries
 
 
-def known_failures():
-	"""[(binary, case pattern, reason)] from harness/selftests-known."""
-	known = []
-	if not KNOWN:
-		return known
-	with open(KNOWN) as f:
-		for line in f:
-			line = line.split('#', 1)[0].strip()
-			if line:
-				binary, pattern, reason = line.split(None, 2)
-				known.append((binary, pattern, reason))
-	return known
-
-
-def known_reason(binary, case):
-	for b, pattern, reason in known_failures():
-		if b == binary and fnmatch.fnmatchcase(case, pattern):
-			return reason
-	return None
-
-
 # A kselftest fixture variant that a case does not apply to: the case
 # skips itself with this reason on every kernel (7.3's iommufd_viommu cases
 # for the no_viommu variant, whose fixture creates no vIOMMU). Such a case
@@ -403,18 +355,14 @@ def not_applicable(name, reason):
 	return bool(m) and len(parts) == 3 and parts[1] == m.group(1)
 
 
-def judge_binary(b, problems, known, na=None):
+def judge_binary(b, problems, na=None):
 	"""(passed, failed, skipped) for one binary; its problems go to problems,
-	its failures listed in harness/selftests-known to known, the cases that
-	do not apply to their variant to na."""
+	the cases that do not apply to their variant to na."""
 	p, f, s = b.count('pass'), b.count('fail'), b.count('skip')
 	for result, name, reason in b.cases:
 		if result == 'skip' and na is not None and not_applicable(name, reason):
 			s -= 1
 			na.append('%s: %s: %s' % (b.name, name, reason))
-		elif result == 'fail' and known_reason(b.name, name):
-			f -= 1
-			known.append('%s: %s: %s' % (b.name, name, known_reason(b.name, name)))
 		elif result == 'fail':
 			problems.append('%s: %s failed: %s' % (b.name, name, reason or '?'))
 		elif result == 'skip':
@@ -431,14 +379,14 @@ def judge_binary(b, problems, known, na=None):
 	return p, f, s
 
 
-def judge(lines, timed_out):
-	"""Prints the table and the known failures; returns (passed, failed,
-	skipped, problems)."""
-	problems, known, na = [], [], []
+def judge(lines, console, timed_out):
+	"""Judges the tests' output (lines) and the kernel's console log; prints
+	the table; returns (passed, failed, skipped, problems)."""
+	problems, na = [], []
 	passed = failed = skipped = 0
 	ran = {b.name: b for b in parse(lines)}
 
-	print('\n%-20s %-8s %-28s %s' % ('binary', 'result', 'cases (pass/fail/skip/known)',
+	print('\n%-20s %-8s %-24s %s' % ('binary', 'result', 'cases (pass/fail/skip)',
 					 'guest time'))
 	for name, _ in BINARIES:
 		b = ran.get(name)
@@ -447,33 +395,41 @@ def judge(lines, timed_out):
 			problems.append('%s: did not run' % name)
 			print('%-20s %-8s' % (name, 'MISSING'))
 			continue
-		k = len(known)
-		p, f, s = judge_binary(b, problems, known, na)
+		p, f, s = judge_binary(b, problems, na)
 		t = b.time()
-		print('%-20s %-8s %-28s %s' % (name, 'PASS' if f == s == 0 else 'FAIL',
-					       '%d/%d/%d/%d' % (p, f, s, len(known) - k),
+		print('%-20s %-8s %-24s %s' % (name, 'PASS' if f == s == 0 else 'FAIL',
+					       '%d/%d/%d' % (p, f, s),
 					       '%.0fs' % t if t is not None else '?'))
 		passed, failed, skipped = passed + p, failed + f, skipped + s
 
-	if timed_out or not any(kl.FINISHED.search(l) for l in lines):
+	if timed_out or not any(kl.FINISHED.search(l) for l in console):
 		failed += 1
-		problems.append('guest did not power off (hang or crash); log tail:\n' +
-				''.join(lines[-40:]))
+		problems.append('guest did not power off (hang or crash); console tail:\n' +
+				''.join(console[-40:]))
 
-	problem = kl.splat_check(lines, 20)
+	# The kmemleak report /init copies is in the tests' output.
+	problem = kl.splat_check(console + lines, 20)
 	if problem:
 		failed += 1
 		problems.append(problem)
 	else:
 		passed += 1
-	if known:
-		print('\nknown failures, not counted (harness/selftests-known):')
-		print('\n'.join('  ' + k for k in known))
 	if na:
 		print('\nnot applicable to their fixture variant (the case skips itself '
 		      'on any kernel), counted neither way:')
 		print('\n'.join('  ' + k for k in na))
 	return passed, failed, skipped, problems
+
+
+def read_logs(log, console_log):
+	"""(the tests' lines, the console's lines). A log from a machine with one
+	UART (no console log beside it) holds both."""
+	with open(log, errors='replace') as f:
+		lines = f.readlines()
+	if not os.path.exists(console_log):
+		return lines, lines
+	with open(console_log, errors='replace') as f:
+		return lines, f.readlines()
 
 
 def run(no_build=False):
@@ -486,9 +442,8 @@ def run(no_build=False):
 	if not (no_build and os.path.exists(cpio)) and not build():
 		return 0, 1, ['the selftests do not build']
 	timed_out, _ = boot(cpio)
-	with open(LOG, errors='replace') as f:
-		lines = f.readlines()
-	passed, failed, skipped, problems = judge(lines, timed_out)
+	lines, console = read_logs(LOG, CONSOLE_LOG)
+	passed, failed, skipped, problems = judge(lines, console, timed_out)
 	return passed, failed + skipped, problems
 
 
@@ -496,11 +451,14 @@ def main():
 	ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
 	ap.add_argument('--no-build', action='store_true',
 			help='reuse the selftests built last (the kernel is never built here)')
-	ap.add_argument('--parse', metavar='LOG', help='only judge an existing console log')
+	ap.add_argument('--parse', metavar='LOG',
+			help='only judge an existing log of the tests (and the console '
+			'log beside it, LOG with -console before .log)')
 	args = ap.parse_args()
 	if args.parse:
-		with open(args.parse, errors='replace') as f:
-			passed, failed, skipped, problems = judge(f.readlines(), False)
+		base, ext = os.path.splitext(args.parse)
+		lines, console = read_logs(args.parse, base + '-console' + ext)
+		passed, failed, skipped, problems = judge(lines, console, False)
 		failed += skipped
 	else:
 		passed, failed, problems = run(args.no_build)

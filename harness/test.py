@@ -9,8 +9,7 @@ kernel splat in the log even when every test passed. Then, unless a filter is
 given, it boots the same kernel again to run the kselftests of
 tools/testing/selftests/iommu in the guest (harness/selftests.py: upstream's
 iommufd selftests and the series' iommu_aux_mdev) and adds their counts.
-SERIES=next (the 7.3 series) with --generic-pt also builds and boots a
-second kernel, the generic_pt lane (see PT_* below), judged the same way,
+With --generic-pt it also builds and boots a second kernel, the generic_pt lane (see PT_* below), judged the same way,
 and adds its counts.
 The last line printed is "N passed, M failed"; a skipped case counts as
 failed.
@@ -24,11 +23,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kunitlib import (  # pylint: disable=wrong-import-position
-	BUILD, FINISHED, KUNIT_PY, LOGS, SERIES, SERIES_DIR, SUITES,
+	BUILD, FINISHED, KDIR, KUNIT_PY, LOGS, SUITES,
 	TOP, build, kunit_args, parse, run_logged, splat_check, summary, tail,
 	test_configs)
 
-# The generic_pt lane of the 7.3 series (issue 15): the base's
+# The generic_pt lane (issue 15): the base's
 # drivers/iommu/generic_pt/.kunitconfig (10 suites: the amdv1, amdv1_mock,
 # vtdss, riscv_64 and x86_64 formats, each a fmt_test and an iommu_test
 # suite) on a kernel of its own, in its own build directory: the make test
@@ -37,7 +36,7 @@ from kunitlib import (  # pylint: disable=wrong-import-position
 # with the filter glob PT_GLOB so that only those suites run (the series'
 # own ran on the make test kernel; KUnit's "module" attribute cannot select
 # them: each format's test object has its own KBUILD_MODNAME), and judged by
-# judge() below against next/kunit/generic_pt.suites, where a suite that
+# judge() below against harness/kunit/generic_pt.suites, where a suite that
 # ran but is not listed fails the run. Each configuration of a
 # parameterized case counts as a case there (judge(leaves=True)), so a
 # configuration that skips is seen even when its case passes with another.
@@ -49,13 +48,13 @@ from kunitlib import (  # pylint: disable=wrong-import-position
 # 343 s cold): amdv1_iommu_test 418 s (test_random_map 176 s and 134 s,
 # test_map_table_to_oa 94 s and 11 s), amdv1_fmt_test under 1 s. That is
 # no faster than under the full lane with KASAN (391 s, measured earlier,
-# next/kunit/kunitconfigs): the time is TCG running the tests' own work
+# harness/kunit/kunitconfigs): the time is TCG running the tests' own work
 # (test_random_map checks every 4 KiB page of each of its 1000 random
 # ranges with iommu_iova_to_phys()), not the sanitizers. So dropping KASAN
 # buys nothing, and the 14 iommu_test configurations take most of an hour
 # either way; see the issue 15 report for the options.
 PT_KUNITCONFIG = 'drivers/iommu/generic_pt/.kunitconfig'
-PT_SUITES = os.path.join(SERIES_DIR, 'kunit', 'generic_pt.suites')
+PT_SUITES = os.path.join(KDIR, 'generic_pt.suites')
 PT_BUILD = os.path.join(BUILD, 'kunit-pt-arm64')
 PT_GLOB = '*_test'
 PT_TIMEOUT = int(os.environ.get('PT_TIMEOUT', 1800))
@@ -259,25 +258,22 @@ def main():
 			help='skip the kselftests in the guest (implied by a filter)')
 	ap.add_argument('--generic-pt', action='store_true',
 			default=os.environ.get('GENERIC_PT_LANE') == '1',
-			help='also run the generic_pt lane of SERIES=next (not yet by '
+			help='also run the generic_pt lane (not yet by '
 			'default: see PT_*; GENERIC_PT_LANE=1 does the same)')
 	ap.add_argument('--no-generic-pt', action='store_true',
-			help='skip the generic_pt lane of SERIES=next (implied by a filter)')
+			help='skip the generic_pt lane (implied by a filter)')
 	ap.add_argument('--generic-pt-only', action='store_true',
-			help='run only the generic_pt lane of SERIES=next')
+			help='run only the generic_pt lane')
 	ap.add_argument('filter', nargs='?', help='KUnit filter glob (suite.case)')
 	args = ap.parse_args()
 	os.makedirs(LOGS, exist_ok=True)
-	lane = (SERIES == 'next' and args.generic_pt and
-		not (args.filter or args.no_generic_pt))
+	lane = args.generic_pt and not (args.filter or args.no_generic_pt)
 
 	if args.parse:
 		return 0 if summary(*judge(args.parse, False)) else 1
 	if args.parse_generic_pt:
 		return 0 if summary(*judge(args.parse_generic_pt, False, PT_SUITES, True)) else 1
 	if args.generic_pt_only:
-		if SERIES != 'next':
-			sys.exit('--generic-pt-only: the generic_pt lane is SERIES=next\'s')
 		return 0 if summary(*generic_pt(args)) else 1
 	if not args.no_build and not build(args.jobs):
 		print('0 passed, 1 failed')
@@ -285,8 +281,7 @@ def main():
 	log, timed_out = boot(args)
 	passed, failed, skipped = judge(log, timed_out)
 	if not (args.filter or args.no_selftests):
-		# The kselftests: upstream's iommufd ones, and iommu_aux_mdev
-		# (not in the 7.3 series of SERIES=next yet).
+		# The kselftests: upstream's iommufd ones, and iommu_aux_mdev.
 		import selftests  # pylint: disable=import-outside-toplevel
 		print('\ntest: the kselftests in the guest')
 		p, f, problems = selftests.run()

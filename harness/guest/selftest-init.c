@@ -2,14 +2,17 @@
 /*
  * /init of the selftests guest: run each kselftest binary listed in /selftests
  * (one "name timeout-in-seconds" a line; the binaries sit next to init) with
- * its output on the console, bracketed by lines the host parses:
+ * its output on the second UART (/dev/ttyAMA1; the kernel's console is the
+ * first, so no printk lands inside a result line), bracketed by lines the
+ * host parses:
  *
  *   SELFTEST: begin NAME timeout=T
  *   SELFTEST: end NAME rc=N time=S        (exit status N)
  *   SELFTEST: end NAME signal=N time=S    (killed by signal N: a crash)
  *   SELFTEST: end NAME timeout time=S     (killed after T seconds)
  *
- * then ask kmemleak for a last scan, and power off.
+ * then ask kmemleak for a last scan, and power off. A machine with one UART
+ * gets everything on the console.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,10 +24,13 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LIST		"/selftests"
+#define OUTPUT		"/dev/ttyAMA1"
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
@@ -205,6 +211,30 @@ static void run_all(void)
 	fclose(list);
 }
 
+/*
+ * The tests' output to OUTPUT, raw (no \r added), where the machine has it;
+ * the console otherwise.
+ */
+static void use_output_uart(void)
+{
+	struct termios t;
+	int fd = open(OUTPUT, O_WRONLY | O_NOCTTY);
+
+	if (fd < 0) {
+		say("no %s (%s): tests' output on the console", OUTPUT, strerror(errno));
+		return;
+	}
+	if (!tcgetattr(fd, &t)) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	say("tests' output on %s", OUTPUT);
+	fflush(stdout);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+}
+
 int main(void)
 {
 	double start = now();
@@ -220,11 +250,14 @@ int main(void)
 	 * No test here needs /tmp.
 	 */
 	mount_fs("debugfs", DEBUGFS, "debugfs");
+	use_output_uart();
 	say("/dev/iommu %s", access("/dev/iommu", F_OK) ? "missing" : "present");
 	reserve_hugepages();
 	run_all();
 	scan_kmemleak();
 	say("done time=%.1f", now() - start);
+	/* What the UART has not sent yet would be lost at power off. */
+	tcdrain(STDOUT_FILENO);
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;
