@@ -62,8 +62,9 @@ SPLATS = [
 	re.compile(r'Kernel panic'),
 	re.compile(r'kmemleak: \d+ new suspected memory leaks'),
 ]
-# The kernel got to the end: kunit_shutdown=reboot with QEMU's -no-reboot.
-FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down')
+# The kernel got to the end: kunit_shutdown=reboot with QEMU's -no-reboot,
+# or kunit.py's kunit_shutdown=halt on UML.
+FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down|reboot: System halted')
 
 
 def use_project_qemu():
@@ -104,13 +105,16 @@ def test_configs():
 	return series_kunitconfigs() + SELFTEST_CONFIGS + HARNESS_CONFIGS
 
 
-def kunit_args(build_dir=KUNIT_BUILD, configs=None):
+def kunit_args(build_dir=KUNIT_BUILD, configs=None, arch='arm64'):
 	"""kunit.py's arguments for the test machine; by default the make test
-	kernel."""
+	kernel. arch='um': a User Mode Linux kernel, run as a host process."""
 	if configs is None:
 		configs = test_configs()
-	out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
-	       '--build_dir=' + build_dir, '--qemu_config=' + QEMU_CONFIG]
+	if arch == 'um':
+		out = ['--arch=um', '--build_dir=' + build_dir]
+	else:
+		out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
+		       '--build_dir=' + build_dir, '--qemu_config=' + QEMU_CONFIG]
 	return out + ['--kunitconfig=' + k for k in configs]
 
 
@@ -130,12 +134,14 @@ def tail(path, n=40):
 		return ''.join(f.readlines()[-n:])
 
 
-def build(jobs, build_dir=KUNIT_BUILD, configs=None, who='test', log='build.log'):
+def build(jobs, build_dir=KUNIT_BUILD, configs=None, who='test', log='build.log',
+	  arch='arm64'):
 	"""Builds a kernel with kunit.py; by default the make test kernel."""
 	if configs is None:
 		configs = test_configs()
 	log = os.path.join(LOGS, log)
-	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + kunit_args(build_dir, configs)
+	cmd = [sys.executable, KUNIT_PY, 'build', '--jobs=%d' % jobs] + \
+		kunit_args(build_dir, configs, arch)
 	# Series configs are paths in the tree, harness ones absolute.
 	shown = [os.path.relpath(c, TOP) if os.path.isabs(c) else c for c in configs]
 	print('%s: building the kernel (%s)' % (who, ', '.join(shown)))
