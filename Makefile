@@ -53,7 +53,7 @@ qemu-export:
 
 # Keeps build/linux (it may hold unexported work); drops the build outputs.
 clean:
-	rm -rf build/kunit-arm64 build/kunit-pt-arm64 build/bench-arm64 build/check-arm64 \
+	rm -rf build/kunit-arm64 build/kunit-pt-um build/bench-arm64 build/check-arm64 \
 		build/check-matrix-* build/check-sphinx build/selftests build/demo build/logs
 	-git -C build/linux worktree remove --force ../check-src 2>/dev/null
 

@@ -58,7 +58,8 @@ SPLATS = [
 	re.compile(r'possible .*locking'),
 	re.compile(r'inconsistent lock state'),
 	re.compile(r'\bOops\b'),
-	re.compile(r'Call trace:'),
+	# arm64 prints "Call trace:", UML (the generic_pt lane) "Call Trace:".
+	re.compile(r'Call [Tt]race:'),
 	re.compile(r'Kernel panic'),
 	re.compile(r'kmemleak: \d+ new suspected memory leaks'),
 ]
@@ -67,11 +68,17 @@ SPLATS = [
 FINISHED = re.compile(r'reboot: Restarting system|reboot: Power down|reboot: System halted')
 
 
+_QEMU_ON_PATH = []
+
+
 def use_project_qemu():
 	"""Puts the project's qemu-system-aarch64 first on PATH, where kunit.py
 	and the scripts that boot the machine themselves look for it; builds it
 	if it is missing (harness/qemu.sh, which make deps runs). Exits with the
-	reason if it cannot."""
+	reason if it cannot. Called by what boots the arm64 machine, once; a
+	--parse or the UML lane never needs it."""
+	if _QEMU_ON_PATH:
+		return
 	p = subprocess.run([os.path.join(TOP, 'harness', 'qemu.sh'), '--path'],
 			   stdout=subprocess.PIPE, text=True, check=False)
 	binary = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ''
@@ -79,9 +86,9 @@ def use_project_qemu():
 		sys.exit('the project\'s QEMU is missing and could not be built '
 			 '(harness/qemu.sh --path, rc %d): run make deps' % p.returncode)
 	os.environ['PATH'] = os.path.dirname(binary) + os.pathsep + os.environ['PATH']
+	_QEMU_ON_PATH.append(binary)
 
 
-use_project_qemu()
 
 
 def git(*args):
@@ -113,6 +120,7 @@ def kunit_args(build_dir=KUNIT_BUILD, configs=None, arch='arm64'):
 	if arch == 'um':
 		out = ['--arch=um', '--build_dir=' + build_dir]
 	else:
+		use_project_qemu()
 		out = ['--arch=arm64', '--cross_compile=aarch64-linux-gnu-',
 		       '--build_dir=' + build_dir, '--qemu_config=' + QEMU_CONFIG]
 	return out + ['--kunitconfig=' + k for k in configs]
@@ -196,5 +204,6 @@ def machine():
 	line and parameters), for the scripts that boot it themselves."""
 	sys.path.insert(0, os.path.dirname(KUNIT_PY))
 	import kunit_kernel  # pylint: disable=import-outside-toplevel
+	use_project_qemu()
 	_, ops = kunit_kernel._get_qemu_ops(QEMU_CONFIG, None, CROSS)  # pylint: disable=protected-access
 	return ops
