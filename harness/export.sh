@@ -8,7 +8,7 @@
 COVER=$SERIES_DIR/cover-letter.txt   # first line: subject; then a blank line; then the body
 # The version posted (BASE may name it); cover-letter.txt says what changed
 # since the last one.
-SUBJECT_PREFIX=${SERIES_SUBJECT_PREFIX:-PATCH v2}
+SUBJECT_PREFIX=${SERIES_SUBJECT_PREFIX:-PATCH}
 
 [ -d "$TREE/.git" ] || die "no tree at $TREE: run 'make tree' first"
 [ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
