@@ -24,8 +24,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kunitlib import (  # pylint: disable=wrong-import-position
 	BUILD, FINISHED, KDIR, KUNIT_PY, LOGS, SUITES,
-	TOP, build, kunit_args, parse, run_logged, splat_check, summary, tail,
-	test_configs)
+	TOP, build, kunit_args, parse, run_logged, splat_check, summary, tail)
 
 # The generic_pt lane (issue 15): the base's
 # drivers/iommu/generic_pt/.kunitconfig (10 suites: the amdv1, amdv1_mock,
