@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run the kselftests of tools/testing/selftests/iommu in the make test guest:
 upstream's iommufd and iommufd_fail_nth, and the series' iommu_aux_mdev (the
-VFIO-mdev sample mpasid on aux sub-domains, from user space). The binaries
+VFIO-mdev sample mpasid on aux sub-domains, from user space; its parent is
+the machine's edu with pasid=on, which /init hands to mpasid through
+driver_override, so its DMA goes through the SMMUv3's CD table). The binaries
 are the ones the tree's selftests Makefile lists (TEST_GEN_PROGS). Build them
 static for arm64 against the tree's exported UAPI headers (their Makefile
 links -lcap: the arm64 libcap.a comes from Debian's libcap-dev for the
@@ -49,6 +51,8 @@ CROSS = kl.CROSS
 # tools/testing/selftests/iommu/Makefile and lib.mk, plus -static.
 CFLAGS = ['-Wall', '-O2', '-Wno-unused-function', '-D_GNU_SOURCE=', '-static']
 MEMORY = os.environ.get('SELFTEST_MEMORY', '2048')
+# Extra kernel arguments, e.g. the switch of a mutation under test.
+KERNEL_ARGS = os.environ.get('SELFTEST_KERNEL_ARGS', '')
 # The kselftest harness's 30 s per case, times this (kselftest-timeout.c).
 CASE_TIMEOUT_SCALE = int(os.environ.get('SELFTEST_CASE_TIMEOUT_SCALE', 10))
 BOOT_SLACK = 300
@@ -57,7 +61,8 @@ BOOT_SLACK = 300
 TIMEOUTS = {
 	'iommufd': int(os.environ.get('SELFTEST_TIMEOUT', 1200)),
 	'iommufd_fail_nth': int(os.environ.get('SELFTEST_TIMEOUT', 600)),
-	'iommu_aux_mdev': int(os.environ.get('SELFTEST_TIMEOUT', 120)),
+	# edu's DMA engine takes 100 ms a transfer: about 170 of them.
+	'iommu_aux_mdev': int(os.environ.get('SELFTEST_TIMEOUT', 300)),
 }
 TEST_GEN_PROGS = re.compile(r'^TEST_GEN_PROGS \+= (\S+)\s*$', re.M)
 
@@ -262,7 +267,7 @@ def boot(cpio):
 	cmd = ['qemu-system-' + ops._qemu_arch, '-nodefaults', '-m', MEMORY,  # pylint: disable=protected-access
 	       '-nographic', '-no-reboot', '-serial', 'stdio', '-serial', 'file:' + LOG,
 	       '-kernel', kernel,
-	       '-initrd', cpio, '-append', args.strip() + ' kunit.enable=0 rdinit=/init']
+	       '-initrd', cpio, '-append', ' '.join([args.strip(), 'kunit.enable=0 rdinit=/init', KERNEL_ARGS]).strip()]
 	cmd += ops._extra_qemu_params  # pylint: disable=protected-access
 	timeout = sum(t for _, t in BINARIES) + BOOT_SLACK
 	print('selftests: booting %s (timeout %ds)' % (os.path.relpath(kernel, kl.TOP), timeout))

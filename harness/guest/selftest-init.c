@@ -12,9 +12,14 @@
  *   SELFTEST: end NAME timeout time=S     (killed after T seconds)
  *
  * then ask kmemleak for a last scan, and power off. A machine with one UART
- * gets everything on the console.
+ * gets everything on the console. Before the tests, each edu device with a
+ * PASID capability (QEMU's edu,pasid=on) is handed to the mpasid sample, the
+ * parent iommu_aux_mdev drives, through driver_override: the edu sample has
+ * it at boot.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +38,10 @@
 #define OUTPUT		"/dev/ttyAMA1"
 #define DEBUGFS		"/sys/kernel/debug"
 #define KMEMLEAK	DEBUGFS "/kmemleak"
+#define PCI_DEVICES	"/sys/bus/pci/devices"
+#define EDU_ID		"0x1234 0x11e8"
+#define PCI_CFG_EXT	0x100	/* the first extended capability */
+#define PCI_CAP_PASID	0x1b
 #define NR_HUGEPAGES	"/proc/sys/vm/nr_hugepages"
 /* 2 MB pages: the largest hugetlb buffer of iommufd.c is 128 MB (dirty128M_huge). */
 #define HUGEPAGES	"128"
@@ -193,6 +202,85 @@ static void scan_kmemleak(void)
 	    copy_to_console(KMEMLEAK, "unreferenced object"));
 }
 
+static int read_str(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ok ? 0 : -1;
+}
+
+/* Does PCI device @dir (a path) have a PASID extended capability? */
+static int has_pasid_cap(const char *dir)
+{
+	unsigned char cfg[4096];
+	unsigned int off = PCI_CFG_EXT, hops = 0;
+	char path[600];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(cfg, 1, sizeof(cfg), f);
+	fclose(f);
+	while (off >= PCI_CFG_EXT && off + 4 <= n && hops++ < 64) {
+		uint32_t hdr = cfg[off] | cfg[off + 1] << 8 | cfg[off + 2] << 16 |
+			       (uint32_t)cfg[off + 3] << 24;
+
+		if ((hdr & 0xffff) == PCI_CAP_PASID)
+			return 1;
+		off = hdr >> 20;
+	}
+	return 0;
+}
+
+/* Hands each edu with PASIDs to mpasid: driver_override, unbind, probe. */
+static void bind_mpasid(void)
+{
+	char dir[512], path[600], link[512], vendor[16], device[16], id[40];
+	struct dirent *d;
+	ssize_t n;
+	DIR *devs = opendir(PCI_DEVICES);
+
+	while (devs && (d = readdir(devs))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(dir, sizeof(dir), PCI_DEVICES "/%s", d->d_name);
+		snprintf(path, sizeof(path), "%s/vendor", dir);
+		if (read_str(path, vendor, sizeof(vendor)))
+			continue;
+		snprintf(path, sizeof(path), "%s/device", dir);
+		if (read_str(path, device, sizeof(device)))
+			continue;
+		snprintf(id, sizeof(id), "%s %s", vendor, device);
+		if (strcmp(id, EDU_ID) || !has_pasid_cap(dir))
+			continue;
+		snprintf(path, sizeof(path), "%s/driver_override", dir);
+		if (write_file(path, "mpasid")) {
+			say("%s: driver_override: %s", d->d_name, strerror(errno));
+			continue;
+		}
+		snprintf(path, sizeof(path), "%s/driver/unbind", dir);
+		if (!access(path, F_OK))
+			write_file(path, d->d_name);
+		write_file(PCI_DEVICES "/../drivers_probe", d->d_name);
+		snprintf(path, sizeof(path), "%s/driver", dir);
+		n = readlink(path, link, sizeof(link) - 1);
+		link[n > 0 ? n : 0] = '\0';
+		say("%s: %s", d->d_name, strstr(link, "/mpasid") ? "bound to mpasid" :
+			"mpasid did not take it");
+	}
+	if (devs)
+		closedir(devs);
+}
+
 static void run_all(void)
 {
 	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
@@ -253,6 +341,7 @@ int main(void)
 	use_output_uart();
 	say("/dev/iommu %s", access("/dev/iommu", F_OK) ? "missing" : "present");
 	reserve_hugepages();
+	bind_mpasid();
 	run_all();
 	scan_kmemleak();
 	say("done time=%.1f", now() - start);
