@@ -8,8 +8,8 @@ mean little, and the claims are the ratios.
 
 The table also goes to build/logs/bench.md. The run fails if a bench case
 fails or is skipped (an operation failed, or the machine lacks the edu
-devices the suite borrows), if the suite does not finish, or if the kernel log has a splat, and
-so does every row whose median is over its target (each row names the IOMMU
+devices the suite borrows), if the suite does not finish, or if the kernel
+log has a splat, and so does every row whose median is over its target (each row names the IOMMU
 it ran on, whether it holds by construction, and the 95% interval of the
 median ratio). It ends with "N passed, M failed": the cases, the rows
 against their targets, and the kernel log.
