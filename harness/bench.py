@@ -9,11 +9,13 @@ mean little, and the claims are the ratios.
 The table also goes to build/logs/bench.md. The run fails if a bench case
 fails or is skipped (an operation failed, or the machine lacks the edu
 devices the suite borrows), if the suite does not finish, or if the kernel
-log has a splat; and so does every row whose median is over its target
-(each row names the IOMMU it ran on, whether it is a result, a guard that
-holds by construction or the design a result replaced, and the 95%
-interval of the median ratio), and row 2 if one of its sides does not end
-in exactly one IOTLB sync. It ends with "N passed, M failed": the cases,
+log has a splat; and so does every row on a real IOMMU driver (the
+emulated SMMUv3) whose median is over its target, and row 2 if one of its
+sides does not end in exactly one IOTLB sync as the mock counts them. The
+mock's rows are printed beside the SMMUv3's, not judged. Each row names
+the IOMMU it ran on, whether it is a result, a guard that holds by
+construction or the design a result replaced, and the 95% interval of the
+median ratio. It ends with "N passed, M failed": the cases,
 the rows against their targets, the sync counts, and the kernel log.
 """
 
@@ -65,6 +67,9 @@ def table(lines):
 		f['kind'] = KIND.get(f['kind'], f['kind'])
 		out.append('| {row} | {what} | {iommu} | {kind} | {a} | {a_ns} | {b} | {b_ns} '
 			   '| {med} | {lo} - {hi} | <= {target} | {verdict} |'.format(**f))
+	out.append('')
+	out.append('The targets are judged on the emulated SMMUv3; the mock IOMMU\'s rows, '
+		   'whose invalidations cost nothing, are a second column.')
 	scale_head = ['| IOMMU | live sub-domains | median ns | 97.5% interval |',
 		      '|---|---:|---:|---:|']
 	scale_fmt = '| %s | %s | %s | %s - %s |'
@@ -133,10 +138,13 @@ def main():
 		bad.append('the suite did not finish')
 	# A row over its target fails the run.
 	# A "before" row has no target: it shows what a design choice replaced.
-	over = [dict(zip(FIELDS, r)) for r in rows if r[-1] not in ('ok', '-')]
+	# The mock's rows are a second column: its invalidations cost nothing,
+	# so they show the aux code's own cost; the targets are the SMMUv3's.
+	judged = [r for r in rows if r[2] != 'mock']
+	over = [dict(zip(FIELDS, r)) for r in judged if r[-1] not in ('ok', '-')]
 	bad += ['row {row} {what}, {iommu}: median {med} over {target}'.format(
 		**dict(f, iommu=IOMMU.get(f['iommu'], f['iommu']))) for f in over]
-	passed += len(rows) - len(over)
+	passed += len(judged) - len(over)
 	for row, what, a, b in sync:
 		if row in ONE_SYNC:
 			if a == b == '1':
